@@ -1,0 +1,131 @@
+"""Graph nodes: what a recorded operation leaves behind for backpropagation.
+
+Every operation that runs with recording on and has an input that requires
+grad creates one :class:`Node`. The node keeps the input tensors (the edges
+of the graph: gradients flow back to them) and whatever its backward rule
+needs. After a backward pass without ``retain_graph`` the engine calls
+:meth:`Node.release`, which drops both, so that the memory of activations is
+returned even while the output tensor is still referenced; a second backward
+through the node then raises, as in PyTorch.
+
+Primitive operations subclass :class:`Op`: ``forward`` works on raw arrays,
+``backward`` on Tensors. Because backward rules are written with Tensor
+operations, running them with recording on (``create_graph=True``) records
+the backward pass itself, which is how higher-order gradients come about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gradlab.autograd.grad_mode import _state
+from gradlab.tensor import Tensor
+
+_make = Tensor._make
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access "
+    "saved tensors after they have already been freed). Saved intermediate "
+    "values of the graph are freed when you call .backward() or "
+    "autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors "
+    "after calling backward."
+)
+
+
+class Node:
+    """A recorded operation with ``n_outputs`` outputs and some inputs.
+
+    Subclasses implement ``run_backward(grads)``: given one gradient per
+    output, return one gradient (or None) per input.
+    """
+
+    __slots__ = ("inputs", "_hooks", "_retained", "__weakref__", "__dict__")
+    n_outputs = 1
+
+    inputs: tuple | None
+
+    def run_backward(self, grads: tuple) -> tuple:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop the inputs and saved values (after a non-retaining backward)."""
+        self.inputs = None
+        self.__dict__.clear()
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    # ----------------------------------------------- hooks on the outputs
+    def add_hook(self, output_nr: int, hook: Callable) -> Callable[[], None]:
+        hooks = self._hook_list()
+        entry = (output_nr, hook)
+        hooks.append(entry)
+        return lambda: hooks.remove(entry) if entry in hooks else None
+
+    def retain(self, tensor: Any) -> None:
+        import weakref
+
+        if getattr(self, "_retained", None) is None:
+            self._retained = []
+        self._retained.append((tensor._nr, weakref.ref(tensor)))
+
+    def _hook_list(self) -> list:
+        if getattr(self, "_hooks", None) is None:
+            self._hooks = []
+        return self._hooks
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class Op(Node):
+    """A primitive operation: ``forward`` on arrays, ``backward`` on Tensors.
+
+    Subclasses define::
+
+        def forward(self, *arrays) -> array        # may store on self
+        def backward(self, grad) -> Tensor | tuple # one entry per input
+
+    and are called as ``MyOp.apply(*tensors, **params)``; ``params`` become
+    attributes of the node before ``forward`` runs. ``self.inputs`` holds the
+    input Tensors during backward, so a rule that needs an input uses it
+    directly (and, with ``create_graph``, differentiates through it).
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        node = cls.__new__(cls)
+        if params:
+            node.__dict__.update(params)
+        out = node.forward(*[t.data for t in inputs])
+        if _state.enabled:
+            for t in inputs:
+                if t._rg:
+                    node.inputs = inputs
+                    node._hooks = None
+                    node._retained = None
+                    return _make(out, node)
+        return _make(out)
+
+    def forward(self, *arrays: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> Any:
+        raise NotImplementedError
+
+    def run_backward(self, grads: tuple) -> tuple:
+        result = self.backward(grads[0])
+        return result if type(result) is tuple else (result,)
+
+    def output(self) -> Any:
+        """This node's output as a Tensor attached to the graph, rebuilt from
+        the saved array (keeping the Tensor itself would make a reference
+        cycle node -> output -> node and delay freeing activations)."""
+        return _make(self.out, self if self.inputs is not None else None)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"

@@ -1,0 +1,169 @@
+"""gradlab's operations, by family. Each is a function here, a function in
+the ``gradlab`` namespace and (where PyTorch has one) a Tensor method."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab.ops.compare import (
+    all,
+    allclose,
+    any,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    eq,
+    equal,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+)
+from gradlab.ops.elementwise import (
+    abs,
+    add,
+    cast,
+    ceil,
+    clamp,
+    clone,
+    cos,
+    div,
+    erf,
+    exp,
+    expm1,
+    floor,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    reciprocal,
+    relu,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    tanh,
+    to_device,
+    trunc,
+    where,
+)
+from gradlab.ops.indexing import (
+    as_index,
+    gather,
+    getitem,
+    index_select,
+    masked_fill,
+    one_hot,
+    scatter_add,
+)
+from gradlab.ops.linalg import bmm, dot, matmul, mm, outer
+from gradlab.ops.movement import (
+    broadcast_to,
+    cat,
+    chunk,
+    contiguous,
+    expand,
+    expand_as,
+    flatten,
+    flip,
+    pad,
+    permute,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    t,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+    view,
+)
+from gradlab.ops.reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
+)
+from gradlab.ops.softmax import log_softmax, logsumexp, softmax
+
+clip = clamp
+true_divide = divide = div
+multiply = mul
+subtract = sub
+concat = concatenate = cat
+swapaxes = transpose
+negative = neg
+
+# Tensor methods that are exactly the function of the same name with the
+# tensor as first argument.
+_METHODS = [
+    "abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "bitwise_not", "ceil",
+    "chunk", "clamp", "clip", "clone", "contiguous", "cos", "div", "eq", "equal", "erf",
+    "exp", "expand_as", "expm1", "flatten", "flip", "floor", "gather", "ge", "gt",
+    "index_select", "isclose", "allclose", "isfinite", "isinf", "isnan", "le", "log",
+    "log1p", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "logsumexp", "lt", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "mul", "ne", "neg", "permute", "pow", "reciprocal", "relu", "repeat", "reshape",
+    "round", "rsqrt", "scatter_add", "sigmoid", "sign", "sin", "softmax", "split", "sqrt",
+    "square", "squeeze", "std", "sub", "sum", "t", "tanh", "transpose", "trunc", "unbind",
+    "unflatten", "unsqueeze", "var", "view", "expand", "mm", "bmm", "dot", "outer",
+]
+
+
+def _reflected(fn: Any) -> Any:
+    return lambda self, other: fn(other, self)
+
+
+def attach_methods(cls: type) -> None:
+    """Bind the ops to ``Tensor`` as methods and Python operators."""
+    ns = globals()
+    for name in _METHODS:
+        setattr(cls, name, ns[name])
+    cls.multiply, cls.subtract, cls.true_divide, cls.divide = mul, sub, div, div
+    cls.swapaxes, cls.negative = transpose, neg
+    cls.view_as = lambda self, other: reshape(self, other.shape)
+    cls.reshape_as = cls.view_as
+    cls.__getitem__ = getitem
+    cls.__add__, cls.__radd__ = add, _reflected(add)
+    cls.__sub__, cls.__rsub__ = sub, _reflected(sub)
+    cls.__mul__, cls.__rmul__ = mul, _reflected(mul)
+    cls.__truediv__, cls.__rtruediv__ = div, _reflected(div)
+    cls.__pow__, cls.__rpow__ = pow, _reflected(pow)
+    cls.__matmul__, cls.__rmatmul__ = matmul, _reflected(matmul)
+    cls.__neg__, cls.__abs__ = neg, abs
+    cls.__pos__ = lambda self: self
+    cls.__eq__, cls.__ne__ = eq, ne
+    cls.__lt__, cls.__le__, cls.__gt__, cls.__ge__ = lt, le, gt, ge
+    cls.__and__, cls.__rand__ = bitwise_and, _reflected(bitwise_and)
+    cls.__or__, cls.__ror__ = bitwise_or, _reflected(bitwise_or)
+    cls.__xor__, cls.__rxor__ = bitwise_xor, _reflected(bitwise_xor)
+    cls.__invert__ = bitwise_not
+    cls.__floordiv__ = lambda self, other: div(self, other, rounding_mode="floor")
+    cls.__rfloordiv__ = lambda self, other: div(other, self, rounding_mode="floor")
+    cls.T = property(lambda self: permute(self, *reversed(range(self.ndim))))
+    cls.mT = property(lambda self: transpose(self, -2, -1))

@@ -1,0 +1,532 @@
+"""Elementwise operations, with NumPy broadcasting.
+
+Each primitive gives the derivative of its output with respect to each input,
+multiplied by the incoming gradient ``g``; where the forward op broadcast an
+input, the engine sums the gradient back to the input's shape. Rules are
+written with Tensor operations so that they can be differentiated again.
+Where PyTorch picks a value at a point of non-differentiability (relu and abs
+at 0, maximum at ties, clamp at its bounds), gradlab picks the same.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gradlab import backend
+from gradlab.autograd.node import Op
+from gradlab.ops._util import constant, floating, operands
+from gradlab.tensor import Tensor
+
+
+def _broadcast_error(op: str, a: Tensor, b: Tensor) -> RuntimeError:
+    return RuntimeError(
+        f"{op}: the shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+        "broadcast together (sizes must match or be 1 in each trailing dimension)"
+    )
+
+
+class _Binary(Op):
+    @classmethod
+    def call(cls, a: Any, b: Any, name: str) -> Tensor:
+        a, b = operands(a, b, name)
+        try:
+            return cls.apply(a, b)
+        except ValueError as err:
+            if "broadcast" in str(err):
+                raise _broadcast_error(name, a, b) from None
+            raise
+
+
+class Add(_Binary):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(_Binary):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(_Binary):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return (g * b if a._rg else None), (g * a if b._rg else None)
+
+
+class Div(_Binary):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = g / b if a._rg else None
+        gb = -g * a / (b * b) if b._rg else None
+        return ga, gb
+
+
+class Pow(_Binary):
+    """a ** b for tensors: d/da = b a^(b-1), d/db = a^b log a (taken as 0
+    where a = 0 and b >= 0, as PyTorch does, so 0 ** b has a finite
+    gradient)."""
+
+    def forward(self, a, b):
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = gb = None
+        if a._rg:
+            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+        if b._rg:
+            gb = where((a == 0) & (b >= 0), 0.0, g * self.output() * log(a))
+        return ga, gb
+
+
+class PowScalar(Op):
+    """x ** p for a Python number p: d/dx = p x^(p-1)."""
+
+    def forward(self, x):
+        return x ** self.p
+
+    def backward(self, g):
+        (x,) = self.inputs
+        p = self.p
+        if p == 0:
+            return g * 0.0
+        if p == 1:
+            return g
+        if p == 2:
+            return g * (2.0 * x)
+        return g * (p * x ** (p - 1))
+
+
+class RPowScalar(Op):
+    """c ** x for a Python number c: d/dx = c^x log c."""
+
+    def forward(self, x):
+        self.out = self.c ** x
+        return self.out
+
+    def backward(self, g):
+        return g * self.output() * math.log(self.c) if self.c > 0 else g * 0.0
+
+
+class Maximum(_Binary):
+    def forward(self, a, b):
+        xp = backend.array_module(a)
+        # where a == b the gradient is split in two, as in PyTorch
+        self.share = (a > b) + 0.5 * (a == b)
+        return xp.maximum(a, b)
+
+    def backward(self, g):
+        return _split(g, self.share, self.inputs)
+
+
+class Minimum(_Binary):
+    def forward(self, a, b):
+        xp = backend.array_module(a)
+        self.share = (a < b) + 0.5 * (a == b)
+        return xp.minimum(a, b)
+
+    def backward(self, g):
+        return _split(g, self.share, self.inputs)
+
+
+def _split(g: Tensor, share: Any, inputs: tuple) -> tuple:
+    a, b = inputs
+    share = Tensor._make(share.astype(g.data.dtype, copy=False))
+    return (g * share if a._rg else None), (g * (1.0 - share) if b._rg else None)
+
+
+class Where(Op):
+    """cond ? a : b; ``cond`` is not differentiable."""
+
+    def forward(self, a, b):
+        return backend.array_module(a).where(self.cond, a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        zero = constant(0, g)
+        ga = Where.apply(g, zero, cond=self.cond) if a._rg else None
+        gb = Where.apply(zero, g, cond=self.cond) if b._rg else None
+        return ga, gb
+
+
+# ---------------------------------------------------------------- unary ops
+class Neg(Op):
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Op):
+    def forward(self, x):
+        self.out = backend.array_module(x).exp(x)
+        return self.out
+
+    def backward(self, g):
+        return g * self.output()
+
+
+class Log(Op):
+    def forward(self, x):
+        return backend.array_module(x).log(x)
+
+    def backward(self, g):
+        return g / self.inputs[0]
+
+
+class Log1p(Op):
+    def forward(self, x):
+        return backend.array_module(x).log1p(x)
+
+    def backward(self, g):
+        return g / (self.inputs[0] + 1.0)
+
+
+class Expm1(Op):
+    def forward(self, x):
+        self.out = backend.array_module(x).expm1(x)
+        return self.out
+
+    def backward(self, g):
+        return g * (self.output() + 1.0)
+
+
+class Sqrt(Op):
+    def forward(self, x):
+        self.out = backend.array_module(x).sqrt(x)
+        return self.out
+
+    def backward(self, g):
+        return g / (2.0 * self.output())
+
+
+class Abs(Op):
+    def forward(self, x):
+        return backend.array_module(x).abs(x)
+
+    def backward(self, g):
+        return g * sign(self.inputs[0])
+
+
+class Sign(Op):
+    def forward(self, x):
+        return backend.array_module(x).sign(x)
+
+    def backward(self, g):
+        return g * 0.0
+
+
+class Sin(Op):
+    def forward(self, x):
+        return backend.array_module(x).sin(x)
+
+    def backward(self, g):
+        return g * cos(self.inputs[0])
+
+
+class Cos(Op):
+    def forward(self, x):
+        return backend.array_module(x).cos(x)
+
+    def backward(self, g):
+        return -g * sin(self.inputs[0])
+
+
+class Tanh(Op):
+    def forward(self, x):
+        self.out = backend.array_module(x).tanh(x)
+        return self.out
+
+    def backward(self, g):
+        y = self.output()
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Op):
+    """1 / (1 + e^-x), computed from e^-|x| so that neither tail overflows
+    or loses its small values to rounding."""
+
+    def forward(self, x):
+        xp = backend.array_module(x)
+        e = xp.exp(-xp.abs(x))
+        self.out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        return self.out
+
+    def backward(self, g):
+        y = self.output()
+        return g * y * (1.0 - y)
+
+
+class Relu(Op):
+    """max(x, 0) with gradient 0 at x = 0 (PyTorch's choice)."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return backend.array_module(x).maximum(x, 0)
+
+    def backward(self, g):
+        return g * Tensor._make(self.mask.astype(g.data.dtype, copy=False))
+
+
+class Erf(Op):
+    def forward(self, x):
+        return backend.erf(x)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return g * (2.0 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
+class Clamp(Op):
+    """Clamp to [lo, hi]; the gradient passes where lo <= x <= hi."""
+
+    def forward(self, x):
+        xp = backend.array_module(x)
+        self.mask = xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            self.mask &= x >= self.lo
+        if self.hi is not None:
+            self.mask &= x <= self.hi
+        return xp.clip(x, self.lo, self.hi)
+
+    def backward(self, g):
+        return g * Tensor._make(self.mask.astype(g.data.dtype, copy=False))
+
+
+class ZeroGrad(Op):
+    """Piecewise-constant functions (floor, ceil, round, trunc): zero
+    gradient everywhere, as PyTorch defines it."""
+
+    def forward(self, x):
+        return getattr(backend.array_module(x), self.fn)(x)
+
+    def backward(self, g):
+        return g * 0.0
+
+
+class Cast(Op):
+    def forward(self, x):
+        self.src = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, g):
+        return g.to(self.src)
+
+
+class ToDevice(Op):
+    def forward(self, x):
+        self.src = backend.device_of(x)
+        return backend.to_device(x, self.device)
+
+    def backward(self, g):
+        return g.to(self.src)
+
+
+class Clone(Op):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+# ------------------------------------------------------------ functions
+def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    """a + alpha * b."""
+    return Add.call(a, b if alpha == 1 else b * alpha, "add")
+
+
+def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    """a - alpha * b."""
+    return Sub.call(a, b if alpha == 1 else b * alpha, "sub")
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.call(a, b, "mul")
+
+
+def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """a / b; integer operands give a float result, as in PyTorch. With
+    ``rounding_mode`` "floor" or "trunc" the quotient is rounded (no gradient)."""
+    a, b = operands(a, b, "div")
+    if rounding_mode is not None:
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        xp = backend.array_module(a.data)
+        if a.data.dtype.kind in "iub":
+            q = a.data // b.data if rounding_mode == "floor" else xp.trunc(a.data / b.data)
+            return Tensor._make(q.astype(a.data.dtype))
+        return ZeroGrad.apply(div(a, b), fn=rounding_mode)
+    return Div.call(floating(a), floating(b), "div")
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """x ** exponent, for a tensor or number on either side."""
+    if isinstance(x, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if x.data.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
+            x = floating(x)
+        return PowScalar.apply(x, p=exponent)
+    if not isinstance(x, Tensor) and isinstance(x, (int, float)) and isinstance(exponent, Tensor):
+        exponent = exponent if isinstance(x, int) else floating(exponent)
+        return RPowScalar.apply(exponent, c=x)
+    return Pow.call(x, exponent, "pow")
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return Maximum.call(a, b, "maximum")
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return Minimum.call(a, b, "minimum")
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elements of ``x`` where ``condition`` holds, else of ``y``."""
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = as_tensor(x, device=backend.device_of(backend.array_module(cond).asarray(cond)))
+    x, y = operands(x, y, "where")
+    try:
+        return Where.apply(x, y, cond=backend.array_module(x.data).asarray(cond, dtype=bool))
+    except ValueError as err:
+        raise RuntimeError(
+            f"where: condition of shape {getattr(cond, 'shape', ())} and values "
+            f"of shapes {tuple(x.shape)}, {tuple(y.shape)} cannot be broadcast"
+        ) from err
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Clamp each element into [min, max]; either bound may be a tensor."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = where(lt(out, min), min, out)
+        if max is not None:
+            out = where(gt(out, max), max, out)
+        return out
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(floating(x))
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(floating(x))
+
+
+def log1p(x: Tensor) -> Tensor:
+    return Log1p.apply(floating(x))
+
+
+def expm1(x: Tensor) -> Tensor:
+    return Expm1.apply(floating(x))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(floating(x))
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    return pow(floating(x), -0.5)
+
+
+def square(x: Tensor) -> Tensor:
+    return x * x
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    return 1.0 / floating(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    return Abs.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    return Sign.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(floating(x))
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(floating(x))
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(floating(x))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(floating(x))
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def erf(x: Tensor) -> Tensor:
+    return Erf.apply(floating(x))
+
+
+def floor(x: Tensor) -> Tensor:
+    return ZeroGrad.apply(x, fn="floor")
+
+
+def ceil(x: Tensor) -> Tensor:
+    return ZeroGrad.apply(x, fn="ceil")
+
+
+def round(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Round half to even, as PyTorch."""
+    return ZeroGrad.apply(x, fn="round")
+
+
+def trunc(x: Tensor) -> Tensor:
+    return ZeroGrad.apply(x, fn="trunc")
+
+
+def cast(x: Tensor, dtype: Any) -> Tensor:
+    if x.data.dtype == dtype:
+        return x
+    if dtype.kind != "f" or x.data.dtype.kind != "f":
+        return Tensor._make(x.data.astype(dtype))  # not differentiable
+    return Cast.apply(x, dtype=dtype)
+
+
+def to_device(x: Tensor, device: backend.Device) -> Tensor:
+    if x.device == device:
+        return x
+    return ToDevice.apply(x, device=device)
+
+
+def clone(x: Tensor) -> Tensor:
+    return Clone.apply(x)
+
+
+# needed by the functions above; these modules import this one
+from gradlab.creation import as_tensor  # noqa: E402
+from gradlab.ops.compare import gt, lt  # noqa: E402

@@ -1,0 +1,166 @@
+"""Indexing: ``x[index]`` (basic and advanced), gather, scatter_add,
+index_select, masked_fill and one_hot.
+
+Two primitives do all the work and are each other's backward:
+
+* ``Getitem``: y = x[index];
+* ``IndexAdd``: y = zeros(shape); y[index] += v, accumulating where an
+  advanced index repeats a position (so the gradient of ``x[[0, 0]]`` at
+  ``x[0]`` is the sum of both incoming gradients).
+
+``gather`` and ``scatter_add`` turn their ``(dim, index)`` pair into an
+advanced index and reuse them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradlab import backend
+from gradlab.autograd.node import Op
+from gradlab.tensor import Tensor, _wrap_dim
+
+_BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
+
+
+class Getitem(Op):
+    def forward(self, x):
+        self.shape = x.shape
+        return x[self.index]
+
+    def backward(self, g):
+        return IndexAdd.apply(g, index=self.index, shape=self.shape, basic=self.basic)
+
+
+class IndexAdd(Op):
+    def forward(self, v):
+        z = backend.array_module(v).zeros(self.shape, dtype=v.dtype)
+        if self.basic:
+            z[self.index] = v  # a basic index never repeats a position
+        else:
+            backend.add_at(z, self.index, v)
+        return z
+
+    def backward(self, g):
+        return Getitem.apply(g, index=self.index, basic=self.basic)
+
+
+def as_index(index: Any, xp: Any = np) -> Any:
+    """An index with its Tensors replaced by arrays of the backend ``xp``."""
+    if isinstance(index, tuple):
+        return tuple(as_index(i, xp) for i in index)
+    if isinstance(index, Tensor):
+        index = index.data
+        if xp is not np or not isinstance(index, np.ndarray):
+            index = xp.asarray(index)
+        if index.dtype.kind == "f":
+            raise IndexError(
+                f"tensors used as indices must be long, int, byte or bool tensors, got {index.dtype}"
+            )
+    elif isinstance(index, list):
+        if any(isinstance(i, Tensor) for i in index):
+            index = [i.item() if isinstance(i, Tensor) else i for i in index]
+        index = xp.asarray(index)
+        if index.dtype.kind == "f":
+            raise IndexError(f"a list used as an index must hold integers, got {index.dtype}")
+    elif xp is not np and isinstance(index, np.ndarray):
+        index = xp.asarray(index)
+    return index
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]``: basic (ints, slices, None, ...) and advanced (integer or
+    boolean arrays, lists, Tensors) indexing with NumPy's semantics."""
+    items = index if isinstance(index, tuple) else (index,)
+    basic = all(isinstance(i, _BASIC) and not isinstance(i, bool) for i in items)
+    if not basic:
+        index = as_index(index, backend.array_module(x.data))
+    return Getitem.apply(x, index=index, basic=basic)
+
+
+def _along(index: Tensor, dim: int, what: str, x: Tensor) -> tuple:
+    """The advanced index that picks ``x[..., index[i,j,k], ...]`` at position
+    (i, j, k) with ``index`` in dimension ``dim``, as gather/scatter use."""
+    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu":
+        raise TypeError(f"{what}: index must be an integer Tensor, got "
+                        f"{getattr(index, 'dtype', type(index).__name__)}")
+    if index.ndim != x.ndim:
+        raise RuntimeError(
+            f"{what}: index tensor must have the same number of dimensions as "
+            f"input ({x.ndim}), got {index.ndim}"
+        )
+    d = _wrap_dim(dim, x.ndim)
+    for i, (n, m) in enumerate(zip(index.shape, x.shape)):
+        if i != d and n > m:
+            raise RuntimeError(
+                f"{what}: size of index {tuple(index.shape)} exceeds the input "
+                f"{tuple(x.shape)} in dimension {i}"
+            )
+    xp = backend.array_module(x.data)
+    idx = index.data if xp is np else xp.asarray(index.data)
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise IndexError(
+            f"{what}: index {int(idx.max())} is out of bounds for dimension {d} "
+            f"with size {x.shape[d]}"
+        )
+    parts = []
+    for i, n in enumerate(index.shape):
+        if i == d:
+            parts.append(idx)
+        else:
+            shape = [1] * index.ndim
+            shape[i] = n
+            parts.append(xp.arange(n).reshape(shape))
+    return tuple(parts)
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[i][j][k] = x[index[i][j][k]][j][k] (for dim 0; likewise for others)."""
+    return Getitem.apply(x, index=_along(index, dim, "gather", x), basic=False)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``x`` with out[index[i][j][k]][j][k] += src[i][j][k] (for
+    dim 0), repeated positions accumulating."""
+    idx = _along(index, dim, "scatter_add", x)
+    if src.shape != index.shape:
+        if src.ndim != index.ndim or any(s < n for s, n in zip(src.shape, index.shape)):
+            raise RuntimeError(
+                f"scatter_add: src {tuple(src.shape)} must be at least as large "
+                f"as index {tuple(index.shape)} in every dimension"
+            )
+        src = src[tuple(slice(0, n) for n in index.shape)]
+    return x + IndexAdd.apply(src.to(x.dtype), index=idx, shape=x.shape, basic=False)
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    d = _wrap_dim(dim, x.ndim)
+    return getitem(x, (slice(None),) * d + (index,))
+
+
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    from gradlab.ops.elementwise import where
+
+    return where(mask, value, x)
+
+
+def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices of shape (*) to int64 one-hot vectors of shape
+    (*, num_classes)."""
+    if x.data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to index tensors, got dtype {x.dtype}")
+    xp = backend.array_module(x.data)
+    if num_classes == -1:
+        if x.data.size == 0:
+            raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
+        num_classes = int(x.data.max()) + 1
+    if x.data.size and (x.data.min() < 0 or x.data.max() >= num_classes):
+        raise RuntimeError(
+            f"one_hot: class values must be in [0, num_classes={num_classes}), got "
+            f"values from {int(x.data.min())} to {int(x.data.max())}"
+        )
+    out = xp.zeros(x.shape + (num_classes,), dtype=np.int64)
+    xp.put_along_axis(out, x.data[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._make(out)

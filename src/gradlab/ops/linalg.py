@@ -1,0 +1,89 @@
+"""Matrix products.
+
+For C = A B (batched over leading dimensions, which broadcast),
+
+    dL/dA = dL/dC B^T,    dL/dB = A^T dL/dC,
+
+and the engine sums the gradient of a broadcast operand over the batch
+dimensions it was broadcast along. One-dimensional operands are handled as
+NumPy and PyTorch do (a vector is a row on the left, a column on the right,
+and that dimension is removed from the result) by reshaping around the
+primitive, so the primitive itself only sees matrices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab import backend
+from gradlab.autograd.node import Op
+from gradlab.ops._util import operands
+from gradlab.tensor import Tensor
+
+
+class MatMul(Op):
+    def forward(self, a, b):
+        return backend.array_module(a).matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = g @ b.mT if a._rg else None
+        gb = a.mT @ g if b._rg else None
+        return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy's rules for 1-D and batched operands."""
+    a, b = operands(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+            f"multiplied ({a.shape[-1]} != {b.shape[0 if b.ndim == 1 else -2]})"
+        )
+    if a.ndim == 1 and b.ndim == 1:
+        return (a * b).sum()
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    try:
+        out = MatMul.apply(a2, b2)
+    except ValueError as err:
+        raise RuntimeError(
+            f"matmul: batch dimensions of shapes {tuple(a.shape)} and "
+            f"{tuple(b.shape)} cannot be broadcast together"
+        ) from err
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    if a.ndim == 1:
+        out = out.squeeze(-2)
+    return out
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise RuntimeError(
+            f"dot: expected 1-D tensors of one size, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    return matmul(a, b)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    return a.unsqueeze(1) * b.unsqueeze(0)
