@@ -24,7 +24,7 @@ def randn(*shape: int, seed: int = 0, low: float | None = None) -> np.ndarray:
     a = np.random.default_rng(seed).standard_normal(shape)
     if low is not None:
         a = np.abs(a) + low
-    return a
+    return np.asarray(a)  # NumPy gives a scalar, not a 0-d array, for shape ()
 
 
 def _flat_outputs(out: Any) -> list:

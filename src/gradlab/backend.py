@@ -155,10 +155,20 @@ def add_at(target: Any, index: Any, values: Any) -> None:
         cupyx.scatter_add(target, index, values)
 
 
+def expit(array: Any) -> Any:
+    """The logistic sigmoid 1 / (1 + e^-x), elementwise."""
+    if isinstance(array, np.ndarray):
+        # SciPy computes float16 in a wider type; keep the input's dtype
+        return scipy.special.expit(array).astype(array.dtype, copy=False)
+    import cupyx.scipy.special
+
+    return cupyx.scipy.special.expit(array)
+
+
 def erf(array: Any) -> Any:
     """The error function, elementwise."""
     if isinstance(array, np.ndarray):
-        return scipy.special.erf(array)
+        return scipy.special.erf(array).astype(array.dtype, copy=False)
     import cupyx.scipy.special
 
     return cupyx.scipy.special.erf(array)

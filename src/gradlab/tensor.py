@@ -48,10 +48,10 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        elif not hasattr(data, "__array_interface__") and not hasattr(
-            data, "__cuda_array_interface__"
-        ):
-            data = np.asarray(data)
+        elif not hasattr(data, "__cuda_array_interface__"):
+            from gradlab.creation import _infer  # creation imports this module
+
+            data = _infer(data, None)  # PyTorch's dtype inference
         self.data = data
         self.grad: Tensor | None = None
         self.grad_fn = None
@@ -384,19 +384,48 @@ class Tensor:
             src = backend.to_device(src, self.device)
         return self._inplace("copy_", src)
 
-    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+    def _ufunc_(self, what: str, ufunc: str, other: Any) -> Tensor:
+        """``self = ufunc(self, other)`` written into self's own array."""
+        self._check_inplace(what)
         other = _raw(other)
-        return self._inplace("add_", self.data + (other if alpha == 1 else alpha * other))
+        xp = backend.array_module(self.data)
+        if self.data.dtype.kind != "f" and getattr(other, "dtype", np.dtype(type(other))).kind == "f":
+            raise RuntimeError(
+                f"{what}: result type float can't be cast to the desired output type {self.dtype}"
+            )
+        try:
+            getattr(xp, ufunc)(self.data, other, out=self.data, casting="unsafe")
+        except ValueError as err:
+            raise RuntimeError(
+                f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
+                f"shape of the operand {tuple(getattr(other, 'shape', ()))}"
+            ) from err
+        return self
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return self._ufunc_("add_", "add", other if alpha == 1 else alpha * _raw(other))
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        other = _raw(other)
-        return self._inplace("sub_", self.data - (other if alpha == 1 else alpha * other))
+        return self._ufunc_("sub_", "subtract", other if alpha == 1 else alpha * _raw(other))
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace("mul_", self.data * _raw(other))
+        return self._ufunc_("mul_", "multiply", other)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace("div_", self.data / _raw(other))
+        return self._ufunc_("div_", "true_divide", other)
+
+    # ``p -= lr * p.grad`` under no_grad updates p in place, as in PyTorch
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         xp = backend.array_module(self.data)

@@ -92,7 +92,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     for i, (t, g) in enumerate(zip(ins, found)):
         if g is None:
             if materialize_grads:
-                g = Tensor._make(t.data * 0)
+                g = Tensor._make(array_module(t.data).zeros_like(t.data))
             elif not allow_unused:
                 raise RuntimeError(
                     f"one of the differentiated Tensors (inputs[{i}]) appears to "
@@ -130,7 +130,8 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
     leaf_grads: dict = {}
     for t, g in roots:
         if t.grad_fn is None:
-            _add(leaf_grads, t, g)
+            if targets is None or t in target_leaves:  # a leaf output that is no target gets nothing
+                _add(leaf_grads, t, g)
         else:
             buf = buffers.setdefault(t.grad_fn, [None] * t.grad_fn.n_outputs)
             buf[t._nr] = g if buf[t._nr] is None else buf[t._nr] + g

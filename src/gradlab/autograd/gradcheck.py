@@ -43,7 +43,9 @@ def _outputs(func: Callable, inputs: tuple) -> tuple[Tensor, ...]:
 
 
 def _host(t: Tensor) -> np.ndarray:
-    return np.asarray(to_device(t.data, CPU), dtype=np.float64)
+    # a copy: an output may be a view of an input (expand, reshape) that
+    # the finite differences are about to change in place
+    return np.array(to_device(t.data, CPU), dtype=np.float64)
 
 
 def _analytic_vjp(func: Callable, inputs: tuple, positions: list, us: tuple) -> list:
@@ -178,8 +180,8 @@ def _full_check(func: Callable, inputs: tuple, p: int, outs: tuple, eps: float, 
     return False, (
         f"Jacobian mismatch for output {k} with respect to input {p}: worst at output "
         f"element {tuple(int(i) for i in out_index)}, input element "
-        f"{tuple(int(i) for i in in_index)}: numerical {numeric[r, j]!r}, analytical "
-        f"{analytic[r, j]!r} ({bad} of {excess.size} elements outside atol={atol}, rtol={rtol})"
+        f"{tuple(int(i) for i in in_index)}: numerical {float(numeric[r, j])!r}, analytical "
+        f"{float(analytic[r, j])!r} ({bad} of {excess.size} elements outside atol={atol}, rtol={rtol})"
     )
 
 
@@ -211,7 +213,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
             targets = [xs[p] for p in positions]
             found = grad([o for o, _ in live], targets, [u for _, u in live],
                          create_graph=True, allow_unused=True) if live else [None] * len(targets)
-        return tuple(g if g is not None else Tensor._make(t.data * 0)
+        return tuple(g if g is not None else Tensor._make(array_module(t.data).zeros_like(t.data))
                      for g, t in zip(found, targets))
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol,

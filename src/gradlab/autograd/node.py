@@ -17,6 +17,7 @@ the backward pass itself, which is how higher-order gradients come about.
 from __future__ import annotations
 
 from collections.abc import Callable
+import weakref
 from typing import Any
 
 from gradlab.autograd.grad_mode import _state
@@ -32,6 +33,15 @@ _FREED = (
     "through the graph a second time or if you need to access saved tensors "
     "after calling backward."
 )
+
+
+def _modified(node: Node, t: Any, version: int) -> RuntimeError:
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: the tensor of shape {tuple(t.shape)} used by {node.name()} is at "
+        f"version {t._version}; expected version {version} instead. Make the change out "
+        "of place, or after backward"
+    )
 
 
 class Node:
@@ -65,8 +75,6 @@ class Node:
         return lambda: hooks.remove(entry) if entry in hooks else None
 
     def retain(self, tensor: Any) -> None:
-        import weakref
-
         if getattr(self, "_retained", None) is None:
             self._retained = []
         self._retained.append((tensor._nr, weakref.ref(tensor)))
@@ -92,9 +100,17 @@ class Op(Node):
     attributes of the node before ``forward`` runs. ``self.inputs`` holds the
     input Tensors during backward, so a rule that needs an input uses it
     directly (and, with ``create_graph``, differentiates through it).
+
+    An in-place change, between forward and backward, to a value the rule
+    reads would make the gradient silently wrong; as in PyTorch it is
+    detected with the tensors' version counters and raises instead. Ops
+    whose backward does not read their inputs say so with
+    ``reads_inputs = False``; an op that stores its output as ``self.out``
+    has that output checked too.
     """
 
     __slots__ = ()
+    reads_inputs = True
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
@@ -108,7 +124,12 @@ class Op(Node):
                     node.inputs = inputs
                     node._hooks = None
                     node._retained = None
-                    return _make(out, node)
+                    if cls.reads_inputs:
+                        node._versions = tuple([t._version for t in inputs])
+                    result = _make(out, node)
+                    if "out" in node.__dict__:
+                        node._out_ref = weakref.ref(result)
+                    return result
         return _make(out)
 
     def forward(self, *arrays: Any) -> Any:
@@ -118,6 +139,15 @@ class Op(Node):
         raise NotImplementedError
 
     def run_backward(self, grads: tuple) -> tuple:
+        if self.reads_inputs:
+            for t, version in zip(self.inputs, self._versions):
+                if t._version != version:
+                    raise _modified(self, t, version)
+        ref = self.__dict__.get("_out_ref")
+        if ref is not None:
+            t = ref()
+            if t is not None and t._version:
+                raise _modified(self, t, 0)
         result = self.backward(grads[0])
         return result if type(result) is tuple else (result,)
 
