@@ -16,8 +16,8 @@ the backward pass itself, which is how higher-order gradients come about.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from gradlab.autograd.grad_mode import _state

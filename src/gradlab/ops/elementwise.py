@@ -39,6 +39,8 @@ class _Binary(Op):
 
 
 class Add(_Binary):
+    reads_inputs = False
+
     def forward(self, a, b):
         return a + b
 
@@ -47,6 +49,8 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
+    reads_inputs = False
+
     def forward(self, a, b):
         return a - b
 
@@ -114,6 +118,8 @@ class PowScalar(Op):
 class RPowScalar(Op):
     """c ** x for a Python number c: d/dx = c^x log c."""
 
+    reads_inputs = False
+
     def forward(self, x):
         self.out = self.c ** x
         return self.out
@@ -123,6 +129,8 @@ class RPowScalar(Op):
 
 
 class Maximum(_Binary):
+    reads_inputs = False
+
     def forward(self, a, b):
         xp = backend.array_module(a)
         # where a == b the gradient is split in two, as in PyTorch
@@ -134,6 +142,8 @@ class Maximum(_Binary):
 
 
 class Minimum(_Binary):
+    reads_inputs = False
+
     def forward(self, a, b):
         xp = backend.array_module(a)
         self.share = (a < b) + 0.5 * (a == b)
@@ -145,12 +155,30 @@ class Minimum(_Binary):
 
 def _split(g: Tensor, share: Any, inputs: tuple) -> tuple:
     a, b = inputs
-    share = Tensor._make(share.astype(g.data.dtype, copy=False))
-    return (g * share if a._rg else None), (g * (1.0 - share) if b._rg else None)
+    share = share.astype(g.data.dtype, copy=False)
+    return (MulConst.apply(g, c=share) if a._rg else None), \
+        (MulConst.apply(g, c=1 - share) if b._rg else None)
+
+
+class MulConst(Op):
+    """x * c for a constant array c (a mask or weights) that is not
+    differentiated: its own backward. Relu, clamp and the tie-splitting of
+    maximum use it; multiplying by a bool mask is several times faster than
+    ``where`` with a scattered condition."""
+
+    reads_inputs = False
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, g):
+        return MulConst.apply(g, c=self.c)
 
 
 class Where(Op):
     """cond ? a : b; ``cond`` is not differentiable."""
+
+    reads_inputs = False
 
     def forward(self, a, b):
         return backend.array_module(a).where(self.cond, a, b)
@@ -165,6 +193,8 @@ class Where(Op):
 
 # ---------------------------------------------------------------- unary ops
 class Neg(Op):
+    reads_inputs = False
+
     def forward(self, x):
         return -x
 
@@ -173,6 +203,8 @@ class Neg(Op):
 
 
 class Exp(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.out = backend.array_module(x).exp(x)
         return self.out
@@ -198,6 +230,8 @@ class Log1p(Op):
 
 
 class Expm1(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.out = backend.array_module(x).expm1(x)
         return self.out
@@ -207,6 +241,8 @@ class Expm1(Op):
 
 
 class Sqrt(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.out = backend.array_module(x).sqrt(x)
         return self.out
@@ -224,6 +260,8 @@ class Abs(Op):
 
 
 class Sign(Op):
+    reads_inputs = False
+
     def forward(self, x):
         return backend.array_module(x).sign(x)
 
@@ -248,6 +286,8 @@ class Cos(Op):
 
 
 class Tanh(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.out = backend.array_module(x).tanh(x)
         return self.out
@@ -258,13 +298,13 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
-    """1 / (1 + e^-x), computed from e^-|x| so that neither tail overflows
-    or loses its small values to rounding."""
+    """1 / (1 + e^-x), by SciPy's expit: accurate in both tails (no overflow
+    for large -x, no rounding to 1 - 1 for small values)."""
+
+    reads_inputs = False
 
     def forward(self, x):
-        xp = backend.array_module(x)
-        e = xp.exp(-xp.abs(x))
-        self.out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        self.out = backend.expit(x)
         return self.out
 
     def backward(self, g):
@@ -275,12 +315,14 @@ class Sigmoid(Op):
 class Relu(Op):
     """max(x, 0) with gradient 0 at x = 0 (PyTorch's choice)."""
 
+    reads_inputs = False
+
     def forward(self, x):
         self.mask = x > 0
         return backend.array_module(x).maximum(x, 0)
 
     def backward(self, g):
-        return g * Tensor._make(self.mask.astype(g.data.dtype, copy=False))
+        return MulConst.apply(g, c=self.mask)
 
 
 class Erf(Op):
@@ -295,6 +337,8 @@ class Erf(Op):
 class Clamp(Op):
     """Clamp to [lo, hi]; the gradient passes where lo <= x <= hi."""
 
+    reads_inputs = False
+
     def forward(self, x):
         xp = backend.array_module(x)
         self.mask = xp.ones(x.shape, dtype=bool)
@@ -305,12 +349,14 @@ class Clamp(Op):
         return xp.clip(x, self.lo, self.hi)
 
     def backward(self, g):
-        return g * Tensor._make(self.mask.astype(g.data.dtype, copy=False))
+        return MulConst.apply(g, c=self.mask)
 
 
 class ZeroGrad(Op):
     """Piecewise-constant functions (floor, ceil, round, trunc): zero
     gradient everywhere, as PyTorch defines it."""
+
+    reads_inputs = False
 
     def forward(self, x):
         return getattr(backend.array_module(x), self.fn)(x)
@@ -320,6 +366,8 @@ class ZeroGrad(Op):
 
 
 class Cast(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.src = x.dtype
         return x.astype(self.dtype)
@@ -329,6 +377,8 @@ class Cast(Op):
 
 
 class ToDevice(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.src = backend.device_of(x)
         return backend.to_device(x, self.device)
@@ -338,6 +388,8 @@ class ToDevice(Op):
 
 
 class Clone(Op):
+    reads_inputs = False
+
     def forward(self, x):
         return x.copy()
 

@@ -26,6 +26,8 @@ _BASIC = (int, np.integer, slice, type(None), type(Ellipsis))
 
 
 class Getitem(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.shape = x.shape
         return x[self.index]
@@ -35,6 +37,8 @@ class Getitem(Op):
 
 
 class IndexAdd(Op):
+    reads_inputs = False
+
     def forward(self, v):
         z = backend.array_module(v).zeros(self.shape, dtype=v.dtype)
         if self.basic:

@@ -19,6 +19,8 @@ from gradlab.tensor import Tensor, _wrap_dim
 
 
 class Reshape(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.src = x.shape
         return x.reshape(self.shape)
@@ -28,6 +30,8 @@ class Reshape(Op):
 
 
 class Permute(Op):
+    reads_inputs = False
+
     def forward(self, x):
         return backend.array_module(x).transpose(x, self.order)
 
@@ -39,6 +43,8 @@ class Permute(Op):
 
 
 class Expand(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.src = x.shape
         return backend.array_module(x).broadcast_to(x, self.shape)
@@ -48,6 +54,8 @@ class Expand(Op):
 
 
 class Cat(Op):
+    reads_inputs = False
+
     def forward(self, *arrays):
         self.sizes = [a.shape[self.axis] for a in arrays]
         return backend.array_module(arrays[0]).concatenate(arrays, axis=self.axis)
@@ -62,6 +70,8 @@ class Cat(Op):
 
 
 class Pad(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(self.widths, x.shape))
         return backend.array_module(x).pad(x, self.widths, constant_values=self.value)
@@ -71,6 +81,8 @@ class Pad(Op):
 
 
 class Flip(Op):
+    reads_inputs = False
+
     def forward(self, x):
         return backend.array_module(x).flip(x, axis=self.axes)
 

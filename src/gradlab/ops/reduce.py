@@ -14,12 +14,15 @@ from typing import Any
 from gradlab import backend
 from gradlab.autograd.node import Op
 from gradlab.ops._util import dims, keepdim_shape
+from gradlab.ops.elementwise import MulConst
 from gradlab.tensor import Tensor
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 class Sum(Op):
+    reads_inputs = False
+
     def forward(self, x):
         self.shape = x.shape
         return backend.array_module(x).sum(x, axis=self.axes, keepdims=self.keepdim)
@@ -34,6 +37,8 @@ class AMax(Op):
     """max over ``axes``; the gradient is shared evenly among ties (as
     PyTorch's amax/amin and full max/min)."""
 
+    reads_inputs = False
+
     def forward(self, x):
         xp = backend.array_module(x)
         fn = xp.amax if self.largest else xp.amin
@@ -47,7 +52,7 @@ class AMax(Op):
     def backward(self, g):
         if not self.keepdim:
             g = g.reshape(keepdim_shape(self.shape, self.axes))
-        return g * Tensor._make(self.share.astype(g.data.dtype, copy=False))
+        return MulConst.apply(g, c=self.share.astype(g.data.dtype, copy=False))
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
