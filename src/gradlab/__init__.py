@@ -32,6 +32,7 @@ from gradlab.ops import (
     softmax, split, sqrt, square, squeeze, stack, std, sub, sum, t, tanh, transpose, trunc,
     unbind, unflatten, unsqueeze, var, where,
 )
+from gradlab import data  # after the creation functions: a DataLoader hands out Tensors
 
 
 def device(spec: str) -> Device:
