@@ -22,7 +22,12 @@ def constant(value: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
             dtype = dtypes.scalar_dtype(value, like.data.dtype)
         else:
             dtype = getattr(value, "dtype", None)
-    array = xp.asarray(value, dtype=dtype)
+    try:
+        array = xp.asarray(value, dtype=dtype)
+    except OverflowError:
+        # PyTorch wraps a Python int that does not fit an integer tensor's
+        # dtype (uint8 tensor + -3 adds 253); NumPy 2 refuses it
+        array = xp.asarray(value).astype(dtype)
     if array.dtype not in dtypes.SUPPORTED:
         raise TypeError(f"unsupported operand of dtype {array.dtype}: {value!r}")
     return Tensor._make(array)
@@ -81,7 +86,8 @@ def dims(dim: Any, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
-        return (_wrap_dim(dim, ndim),) if ndim else ()
+        d = _wrap_dim(dim, ndim)  # checks it: a 0-d tensor takes 0 and -1 only
+        return (d,) if ndim else ()
     try:
         items = list(dim)
     except TypeError:

@@ -122,10 +122,18 @@ class RPowScalar(Op):
 
     def forward(self, x):
         self.out = self.c ** x
+        if self.c == 0:
+            self.below = x < 0
         return self.out
 
     def backward(self, g):
-        return g * self.output() * math.log(self.c) if self.c > 0 else g * 0.0
+        if self.c > 0:
+            return g * self.output() * math.log(self.c)
+        if self.c < 0:  # no real derivative: nan, as PyTorch
+            return g * math.nan
+        # 0 ** x: PyTorch takes 0 for x >= 0 and (inf * log 0 =) -inf below
+        xp = backend.array_module(self.below)
+        return g * Tensor._make(xp.where(self.below, -xp.inf, 0.0).astype(g.data.dtype, copy=False))
 
 
 class Maximum(_Binary):
@@ -133,12 +141,14 @@ class Maximum(_Binary):
 
     def forward(self, a, b):
         xp = backend.array_module(a)
-        # where a == b the gradient is split in two, as in PyTorch
-        self.share = (a > b) + 0.5 * (a == b)
+        # where a == b the gradient is split in two, and where either is nan
+        # (no order) both inputs get all of it, as in PyTorch
+        tie = 0.5 * (a == b)
+        self.share, self.other = 1.0 - (a < b) - tie, 1.0 - (a > b) - tie
         return xp.maximum(a, b)
 
     def backward(self, g):
-        return _split(g, self.share, self.inputs)
+        return _split(g, self.share, self.other, self.inputs)
 
 
 class Minimum(_Binary):
@@ -146,18 +156,19 @@ class Minimum(_Binary):
 
     def forward(self, a, b):
         xp = backend.array_module(a)
-        self.share = (a < b) + 0.5 * (a == b)
+        tie = 0.5 * (a == b)
+        self.share, self.other = 1.0 - (a > b) - tie, 1.0 - (a < b) - tie
         return xp.minimum(a, b)
 
     def backward(self, g):
-        return _split(g, self.share, self.inputs)
+        return _split(g, self.share, self.other, self.inputs)
 
 
-def _split(g: Tensor, share: Any, inputs: tuple) -> tuple:
+def _split(g: Tensor, share: Any, other: Any, inputs: tuple) -> tuple:
     a, b = inputs
-    share = share.astype(g.data.dtype, copy=False)
-    return (MulConst.apply(g, c=share) if a._rg else None), \
-        (MulConst.apply(g, c=1 - share) if b._rg else None)
+    dtype = g.data.dtype
+    return (MulConst.apply(g, c=share.astype(dtype, copy=False)) if a._rg else None), \
+        (MulConst.apply(g, c=other.astype(dtype, copy=False)) if b._rg else None)
 
 
 class MulConst(Op):
@@ -263,7 +274,14 @@ class Sign(Op):
     reads_inputs = False
 
     def forward(self, x):
-        return backend.array_module(x).sign(x)
+        xp = backend.array_module(x)
+        if x.dtype.kind == "b":
+            return x.copy()  # NumPy has no sign of bools; PyTorch's is the identity
+        out = xp.sign(x)
+        if out.dtype.kind == "f":
+            # PyTorch's sign is (x > 0) - (x < 0): 0 at nan, so abs has gradient 0 there
+            out = xp.where(xp.isnan(out), 0, out).astype(out.dtype, copy=False)
+        return out
 
     def backward(self, g):
         return g * 0.0
@@ -359,7 +377,10 @@ class ZeroGrad(Op):
     reads_inputs = False
 
     def forward(self, x):
-        return getattr(backend.array_module(x), self.fn)(x)
+        xp = backend.array_module(x)
+        if getattr(self, "decimals", 0):
+            return xp.round(x, self.decimals)
+        return getattr(xp, self.fn)(x)
 
     def backward(self, g):
         return g * 0.0
@@ -405,6 +426,10 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
 
 def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a - alpha * b."""
+    for v in (a, b):
+        if v is True or v is False or (isinstance(v, Tensor) and v.data.dtype.kind == "b"):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported; "
+                               "use the `~` operator or logical_not() to invert a mask")
     return Sub.call(a, b if alpha == 1 else b * alpha, "sub")
 
 
@@ -415,6 +440,10 @@ def mul(a: Any, b: Any) -> Tensor:
 def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
     """a / b; integer operands give a float result, as in PyTorch. With
     ``rounding_mode`` "floor" or "trunc" the quotient is rounded (no gradient)."""
+    if rounding_mode is None:
+        # a Python int divides as a float: it must not take an integer
+        # tensor's dtype first (uint8 tensor / -3 is negative, as in PyTorch)
+        a, b = (float(v) if type(v) is int else v for v in (a, b))
     a, b = operands(a, b, "div")
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
@@ -428,13 +457,21 @@ def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
 
 
 def neg(x: Tensor) -> Tensor:
+    if x.data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported; "
+                           "use the `~` operator or logical_not() to invert a mask")
     return Neg.apply(x)
 
 
 def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """x ** exponent, for a tensor or number on either side."""
     if isinstance(x, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        if x.data.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
+        if x.data.dtype.kind != "f" and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError(
+                f"Integers to negative integer powers are not allowed: a {x.dtype} tensor "
+                f"to the power {exponent}; convert the tensor to float first"
+            )
+        if x.data.dtype.kind != "f" and isinstance(exponent, float):
             x = floating(x)
         return PowScalar.apply(x, p=exponent)
     if not isinstance(x, Tensor) and isinstance(x, (int, float)) and isinstance(exponent, Tensor):
@@ -454,6 +491,10 @@ def minimum(a: Any, b: Any) -> Tensor:
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Elements of ``x`` where ``condition`` holds, else of ``y``."""
     cond = condition.data if isinstance(condition, Tensor) else condition
+    if getattr(cond, "dtype", None) is not None and cond.dtype.kind != "b":
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}"
+        )
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = as_tensor(x, device=backend.device_of(backend.array_module(cond).asarray(cond)))
     x, y = operands(x, y, "where")
@@ -477,6 +518,8 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if max is not None:
             out = where(gt(out, max), max, out)
         return out
+    if isinstance(min, float) or isinstance(max, float):
+        x = floating(x)  # an integer tensor clamped to a float bound is float, as in PyTorch
     return Clamp.apply(x, lo=min, hi=max)
 
 
@@ -552,9 +595,9 @@ def ceil(x: Tensor) -> Tensor:
     return ZeroGrad.apply(x, fn="ceil")
 
 
-def round(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    """Round half to even, as PyTorch."""
-    return ZeroGrad.apply(x, fn="round")
+def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Round half to even (to ``decimals`` decimal places), as PyTorch."""
+    return ZeroGrad.apply(x, fn="round", decimals=decimals)
 
 
 def trunc(x: Tensor) -> Tensor:

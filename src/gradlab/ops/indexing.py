@@ -14,6 +14,7 @@ advanced index and reuse them.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -76,12 +77,73 @@ def as_index(index: Any, xp: Any = np) -> Any:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]``: basic (ints, slices, None, ...) and advanced (integer or
-    boolean arrays, lists, Tensors) indexing with NumPy's semantics."""
+    boolean arrays, lists, Tensors) indexing with NumPy's semantics, except
+    where PyTorch's differ: where the dimensions of advanced indices go when
+    an int or an Ellipsis sits between them (see :func:`_ints_first` and
+    :func:`_without_ellipsis`)."""
     items = index if isinstance(index, tuple) else (index,)
     basic = all(isinstance(i, _BASIC) and not isinstance(i, bool) for i in items)
     if not basic:
         index = as_index(index, backend.array_module(x.data))
+        if isinstance(index, tuple):
+            index = _without_ellipsis(index, x.ndim)
+        steps = _ints_first(index) if isinstance(index, tuple) else None
+        if steps is not None:
+            return getitem(getitem(x, steps[0]), steps[1])
     return Getitem.apply(x, index=index, basic=basic)
+
+
+def _without_ellipsis(index: tuple, ndim: int) -> tuple:
+    """``index`` with its Ellipsis written out as full slices. NumPy takes an
+    Ellipsis that covers no dimension as separating the advanced indices on
+    either side (so their dimension goes first: ``x[[0, 1], ..., [1, 2]]``
+    of a (3, 4) array with a None in front has shape (2, 1)); PyTorch does
+    not (shape (1, 2))."""
+    at = [k for k, item in enumerate(index) if item is Ellipsis]
+    if len(at) != 1:
+        return index  # none, or several: NumPy raises
+    used = 0
+    for item in index:
+        if item is None or item is Ellipsis or isinstance(item, bool):
+            continue
+        is_mask = getattr(item, "dtype", None) is not None and item.dtype.kind == "b"
+        used += item.ndim if is_mask else 1
+    return index[:at[0]] + (slice(None),) * builtins.max(ndim - used, 0) + index[at[0] + 1:]
+
+
+def _is_int(item: Any) -> bool:
+    if isinstance(item, (int, np.integer)):
+        return not isinstance(item, bool)
+    return getattr(item, "ndim", None) == 0 and item.dtype.kind in "iu"
+
+
+def _ints_first(index: tuple) -> tuple | None:
+    """PyTorch applies integer indices (and 0-d integer tensors) before the
+    advanced ones, so ``x[1, :, [0, 2]]`` with x of shape (4, 5, 6) has shape
+    (5, 2); NumPy broadcasts the int with the list as two advanced indices
+    separated by a slice and puts their dimension first, giving (2, 5).
+
+    Returns a basic index (the ints, slices, None and Ellipsis, with a full
+    slice for each dimension an advanced index covers) and the advanced index
+    to apply to its result, or None when the index has no int to move.
+    """
+    if not builtins.any(_is_int(i) for i in index) or builtins.any(isinstance(i, bool) for i in index):
+        return None
+    first, second = [], []
+    for item in index:
+        if _is_int(item):
+            first.append(int(item))  # the dimension is gone from the result
+        elif item is None or isinstance(item, slice):
+            first.append(item)
+            second.append(slice(None))
+        elif item is Ellipsis:
+            first.append(item)
+            second.append(item)
+        else:  # a boolean mask covers as many dimensions as it has
+            covered = item.ndim if item.dtype.kind == "b" else 1
+            first.extend([slice(None)] * covered)
+            second.append(item)
+    return tuple(first), tuple(second)
 
 
 def _along(index: Tensor, dim: int, what: str, x: Tensor) -> tuple:
@@ -104,11 +166,14 @@ def _along(index: Tensor, dim: int, what: str, x: Tensor) -> tuple:
             )
     xp = backend.array_module(x.data)
     idx = index.data if xp is np else xp.asarray(index.data)
-    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
-        raise IndexError(
-            f"{what}: index {int(idx.max())} is out of bounds for dimension {d} "
-            f"with size {x.shape[d]}"
-        )
+    if idx.size:
+        # PyTorch takes no negative index here, and raises RuntimeError
+        low, high = int(idx.min()), int(idx.max())
+        if low < 0 or high >= x.shape[d]:
+            raise RuntimeError(
+                f"{what}: index {low if low < 0 else high} is out of bounds for "
+                f"dimension {d} with size {x.shape[d]}"
+            )
     parts = []
     for i, n in enumerate(index.shape):
         if i == d:
@@ -140,13 +205,38 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of ``x`` at positions ``index`` (a vector; a 0-d index
+    counts as one position and keeps the dimension) along ``dim``."""
+    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu":
+        raise TypeError(f"index_select: index must be an integer Tensor, got "
+                        f"{getattr(index, 'dtype', type(index).__name__)}")
+    if index.ndim > 1:
+        raise IndexError(f"index_select: index must be a vector, got shape {tuple(index.shape)}")
     d = _wrap_dim(dim, x.ndim)
-    return getitem(x, (slice(None),) * d + (index,))
+    n = x.shape[d] if x.ndim else 1
+    if index.data.size and (int(index.data.min()) < 0 or int(index.data.max()) >= n):
+        bad = int(index.data.min()) if int(index.data.min()) < 0 else int(index.data.max())
+        raise RuntimeError(f"index_select: index {bad} is out of bounds for dimension {d} with size {n}")
+    return getitem(x, (slice(None),) * d + (index.reshape(-1),))
 
 
 def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """``x`` with ``value`` where the boolean ``mask`` (broadcast to x) holds.
+    The value takes x's dtype, as in PyTorch (an int64 tensor filled with
+    2.5 holds 2); a 0-d tensor value receives a gradient."""
+    from gradlab.ops._util import constant
     from gradlab.ops.elementwise import where
 
+    m = mask.data if isinstance(mask, Tensor) else mask
+    if getattr(m, "dtype", None) is not None and m.dtype.kind != "b":
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but got "
+                               f"one of shape {tuple(value.shape)}")
+        value = value.to(x.dtype)
+    else:
+        value = constant(value, x, dtype=x.dtype)
     return where(mask, value, x)
 
 

@@ -188,6 +188,13 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
             f"or equal to the number of dimensions in the tensor ({x.ndim})"
         )
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    for i, s in enumerate(shape):
+        if s < 0:
+            raise RuntimeError(
+                f"expand: the expanded size {sizes[i]} at dimension {i} is not allowed "
+                f"(-1 only keeps an existing dimension); target sizes {list(sizes)}, "
+                f"tensor shape {list(x.shape)}"
+            )
     for i, s in enumerate(x.shape):
         if s != 1 and s != shape[i + lead]:
             raise RuntimeError(
@@ -227,10 +234,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat expects a non-empty list of Tensors")
+        raise ValueError("cat expects a non-empty list of Tensors")  # PyTorch's class
     from gradlab.ops._util import operands
 
     first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
     axis = _wrap_dim(dim, first.ndim)
     common = first
     for i, t in enumerate(tensors[1:], 1):

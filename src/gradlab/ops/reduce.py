@@ -8,14 +8,15 @@ come from the chain rule.
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
 
 from gradlab import backend
 from gradlab.autograd.node import Op
 from gradlab.ops._util import dims, keepdim_shape
-from gradlab.ops.elementwise import MulConst
-from gradlab.tensor import Tensor
+from gradlab.ops.elementwise import MulConst, where
+from gradlab.tensor import Tensor, _wrap_dim
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -55,6 +56,20 @@ class AMax(Op):
         return MulConst.apply(g, c=self.share.astype(g.data.dtype, copy=False))
 
 
+class StdSqrt(Op):
+    """sqrt for :func:`std`: d/dv sqrt(v) = 1 / (2 sqrt(v)), and 0 where v = 0."""
+
+    def forward(self, v):
+        self.out = backend.array_module(v).sqrt(v)
+        return self.out
+
+    def backward(self, g):
+        out = self.output()
+        zero = Tensor._make(self.out == 0)
+        # the inner where keeps inf out of the graph, so double backward is finite too
+        return where(zero, 0.0, g / (2.0 * where(zero, 1.0, out)))
+
+
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all dimensions if None). Integer and bool tensors sum
     to int64, as in PyTorch."""
@@ -89,18 +104,22 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
         raise ValueError("var: give at most one of 'unbiased' and 'correction'")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point dtypes, got {x.dtype}")
     axes = dims(dim, x.ndim)
     n = 1
     for a in axes:
         n *= x.shape[a]
     d = x - mean(x, axes, keepdim=True)
-    return sum(d * d, axes, keepdim) / max(n - correction, 0)
+    return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)
 
 
 def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: float | None = None) -> Tensor:
-    """Square root of :func:`var`."""
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Square root of :func:`var`. Where the standard deviation is 0 its
+    gradient is taken as 0, as PyTorch does (sqrt's would be inf, and inf
+    times var's zero gradient nan)."""
+    return StdSqrt.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -112,12 +131,16 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
-    if x.data.size == 0:
-        raise RuntimeError(
-            f"{'max' if largest else 'min'}(): cannot reduce an empty tensor "
-            f"of shape {tuple(x.shape)}"
-        )
-    return AMax.apply(x, axes=dims(dim, x.ndim), keepdim=keepdim, largest=largest)
+    name = "max" if largest else "min"
+    if dim is None and x.data.size == 0:
+        raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {tuple(x.shape)} "
+                           "without a dim")
+    axes = dims(dim, x.ndim)
+    for a in axes:  # an empty tensor reduces fine over its non-empty dimensions
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): cannot reduce over dimension {a} of size 0 "
+                             f"(input of shape {tuple(x.shape)})")
+    return AMax.apply(x, axes=axes, keepdim=keepdim, largest=largest)
 
 
 def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
@@ -137,6 +160,10 @@ def _max_min(x: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
         return x.maximum(dim) if largest else x.minimum(dim)
     if dim is None:
         return _extreme(x, None, False, largest)
+    if x.ndim == 0:
+        _wrap_dim(dim, 0)  # only 0 and -1 name the dimension of a 0-d tensor
+        index = backend.array_module(x.data).zeros((), dtype="int64")
+        return values_indices(x.clone(), Tensor._make(index))
     index = (argmax if largest else argmin)(x, dim, keepdim=True)
     values = x.gather(dim, index)
     if not keepdim:
@@ -157,6 +184,9 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def _arg(x: Tensor, dim: int | None, keepdim: bool, fn: str) -> Tensor:
     xp = backend.array_module(x.data)
     if dim is None:
+        if x.data.size == 0:
+            raise IndexError(f"{fn}(): expected a dim to be specified for an empty input "
+                             f"of shape {tuple(x.shape)}")
         out = getattr(xp, fn)(x.data)
         if keepdim:
             out = xp.asarray(out).reshape((1,) * x.ndim)

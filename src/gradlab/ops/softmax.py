@@ -21,19 +21,25 @@ from gradlab.ops._util import dims, floating
 from gradlab.tensor import Tensor
 
 
-def _shifted(x, axis):
-    """x - max(x) along ``axis``, with infinite maxima replaced by 0 so that a
-    row of -inf gives -inf rather than nan (as PyTorch)."""
+def _shifted(x, axis, plus_inf=False):
+    """x - max(x) along ``axis``, with a maximum of -inf replaced by 0 so that
+    a row of -inf gives -inf rather than nan. With ``plus_inf`` a maximum of
+    +inf is replaced too: PyTorch's logsumexp of a row holding +inf is +inf,
+    while its softmax and log_softmax of that row are nan."""
     xp = backend.array_module(x)
-    m = xp.amax(x, axis=axis, keepdims=True) if x.size else xp.zeros_like(x)
-    m = xp.where(xp.isfinite(m), m, 0)
+    if x.size:
+        m = xp.amax(x, axis=axis, keepdims=True)
+    else:  # amax refuses empty input; any shift works, take 0 of the reduced shape
+        m = xp.zeros_like(xp.sum(x, axis=axis, keepdims=True))
+    bad = xp.isinf(m) if plus_inf else m == -xp.inf
+    m = xp.where(bad, 0, m)
     return x - m, m
 
 
 class LogSumExp(Op):
     def forward(self, x):
         xp = backend.array_module(x)
-        z, m = _shifted(x, self.axes)
+        z, m = _shifted(x, self.axes, plus_inf=True)
         out = xp.log(xp.sum(xp.exp(z), axis=self.axes, keepdims=True)) + m
         self.out = out
         return out if self.keepdim else xp.squeeze(out, axis=self.axes)
