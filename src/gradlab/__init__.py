@@ -33,6 +33,7 @@ from gradlab.ops import (
     unbind, unflatten, unsqueeze, var, where,
 )
 from gradlab import data  # after the creation functions: a DataLoader hands out Tensors
+from gradlab import nn  # after the ops and creation functions it is built from
 
 
 def device(spec: str) -> Device:

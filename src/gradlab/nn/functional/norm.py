@@ -1,0 +1,191 @@
+"""Normalization, dropout, noise and embedding lookups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradlab import backend, ops
+from gradlab.autograd import no_grad
+from gradlab.backend import Generator
+from gradlab.tensor import Tensor
+
+__all__ = [
+    "batch_norm", "dropout", "dropout2d", "embedding", "gaussian_noise", "layer_norm", "stochastic_depth",
+]
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization (Ioffe and Szegedy 2015) over every dimension but
+    the channels (dimension 1):
+
+        y = (x - mu) / sqrt(var + eps) * gamma + beta
+
+    In training, mu and var are the batch's (var biased, i.e. divided by n),
+    and the running estimates move towards them:
+    ``running = (1 - momentum) running + momentum stat``, with the *unbiased*
+    batch variance (n / (n - 1) var), as PyTorch does. Out of training the
+    running estimates are used.
+    """
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected at least a 2-D input (N, C, ...), got shape {tuple(input.shape)}"
+        )
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.data.size // input.shape[1]
+        if n <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
+            )
+        mean = input.mean(axes, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(axes, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.data.reshape(-1) * momentum)
+                running_var.mul_(1 - momentum).add_(var.data.reshape(-1) * (momentum * n / (n - 1)))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
+        centered = input - running_mean.reshape(shape)
+        var = running_var.reshape(shape)
+    out = centered * ops.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalization (Ba et al. 2016) over the trailing
+    ``normalized_shape`` dimensions, with the biased variance."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(
+            f"layer_norm: normalized_shape {shape} does not match the trailing dimensions of the "
+            f"input of shape {tuple(input.shape)}"
+        )
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    centered = input - input.mean(axes, keepdim=True)
+    var = (centered * centered).mean(axes, keepdim=True)
+    out = centered * ops.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _gen(generator: Generator | None) -> Generator:
+    if generator is None:
+        return backend.default_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a gradlab.Generator, got {type(generator).__name__}")
+    return generator
+
+
+def _keep_mask(shape: tuple, q: float, like: Tensor, generator: Generator | None) -> Tensor:
+    """A 0/1 mask, each entry 1 with probability q, drawn on the host (so
+    a seed gives the same mask on every device)."""
+    draws = _gen(generator).numpy.random(shape, dtype="float64")
+    mask = (draws < q).astype(like.dtype)
+    return Tensor._make(backend.to_device(mask, like.device))
+
+
+def _check_p(p: float, name: str) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name} probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
+            generator: Generator | None = None, scale_at_test: bool = False) -> Tensor:
+    """Dropout (Srivastava et al. 2014): zero each element with probability p.
+
+    Inverted form (PyTorch's, the default): in training multiply the kept
+    elements by 1 / (1 - p); at test return the input. Classic form of the
+    paper (``scale_at_test=True``): keep activations unscaled in training and
+    multiply by the keep probability 1 - p at test. Both preserve the
+    expected activation between training and test.
+    """
+    _check_p(p, "dropout")
+    q = 1.0 - p
+    if not training:
+        return input * q if scale_at_test and p > 0 else input
+    if p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    mask = _keep_mask(tuple(input.shape), q, input, generator)
+    return input * mask if scale_at_test else input * mask * (1.0 / q)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
+              generator: Generator | None = None) -> Tensor:
+    """Channel dropout (Tompson et al. 2015): zero whole feature maps of an
+    (N, C, H, W) or (C, H, W) input, scaling the kept ones by 1 / (1 - p)."""
+    _check_p(p, "dropout2d")
+    if not training or p == 0:
+        return input
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+    if p == 1:
+        return input * 0.0
+    shape = tuple(input.shape[:-2]) + (1, 1)
+    return input * _keep_mask(shape, 1.0 - p, input, generator) * (1.0 / (1.0 - p))
+
+
+def gaussian_noise(input: Tensor, std: float = 0.1, training: bool = True,  # noqa: A002
+                   generator: Generator | None = None) -> Tensor:
+    """x + N(0, std^2) noise in training (noise injection, Sietsma and Dow
+    1991; Keras's GaussianNoise); the identity otherwise."""
+    if std < 0:
+        raise ValueError(f"gaussian_noise: std must be non-negative, got {std}")
+    if not training or std == 0:
+        return input
+    noise = _gen(generator).normal(tuple(input.shape), 0.0, std, dtype=input.dtype)
+    return input + Tensor._make(backend.to_device(noise, input.device))
+
+
+def stochastic_depth(input: Tensor, p: float, mode: str = "row", training: bool = True,  # noqa: A002
+                     generator: Generator | None = None) -> Tensor:
+    """Drop a residual branch with probability p (Huang et al. 2016), as
+    torchvision's ``stochastic_depth``: ``mode="row"`` drops per sample,
+    ``"batch"`` the whole batch; survivors are scaled by 1 / (1 - p) in
+    training (the paper instead scales by the survival probability at test;
+    the expectations agree)."""
+    _check_p(p, "drop")
+    if mode not in ("row", "batch"):
+        raise ValueError(f"mode has to be either 'batch' or 'row', but got {mode!r}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    shape = (input.shape[0],) + (1,) * (input.ndim - 1) if mode == "row" else (1,) * input.ndim
+    return input * _keep_mask(shape, 1.0 - p, input, generator) * (1.0 / (1.0 - p))
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
+              max_norm: float | None = None) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input``; the row
+    ``padding_idx`` gets no gradient."""
+    if max_norm is not None:
+        raise NotImplementedError("embedding: max_norm is not supported")
+    if input.data.dtype.kind not in "iu":
+        raise RuntimeError(f"embedding: expected an integer index tensor, got dtype {input.dtype}")
+    n = weight.shape[0]
+    idx = input.data
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} "
+                         f"is out of range for {n} embeddings")
+    out = weight[input]
+    if padding_idx is not None:
+        padding_idx = padding_idx % n
+        out = ops.where((idx == padding_idx)[..., None], out.detach(), out)
+    return out
+
+

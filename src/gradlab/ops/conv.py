@@ -1,0 +1,171 @@
+"""Convolution by im2col: unfold the input's patches into columns, then one
+matrix product per layer.
+
+For an input x of shape (N, C, *S), a kernel of size K = (k_1, ..., k_d),
+stride s, dilation r and padding p, ``unfold`` gathers every receptive field
+into a matrix
+
+    cols[c, i_1..i_d, n, o_1..o_d] = x_pad[n, c, o_1 s_1 + i_1 r_1, ...]
+
+of shape (C * prod K, N * prod O). A convolution (PyTorch's: a
+cross-correlation, no kernel flip) with weights W of shape (O_c, C, *K) is
+then ``W.reshape(O_c, C prod K) @ cols``: one large GEMM, whose backward is
+two more (``dW = g cols^T``, ``dcols = W^T g``). Grouped convolutions split
+the channel axis of both into ``groups`` blocks and use one batched product.
+
+``Unfold`` and ``Fold`` (col2im, which adds each column back onto the pixel
+it came from) are linear maps that are each other's adjoint, so each is the
+other's backward and any order of derivative is available. Unfold is a
+strided view (``sliding_window_view``) copied once; Fold loops over the
+prod(K) kernel offsets (9 for a 3x3 kernel), never over batch, channels or
+pixels.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+from gradlab import backend
+from gradlab.autograd.node import Op
+from gradlab.tensor import Tensor
+
+
+def _out_size(size: int, k: int, s: int, lo: int, hi: int, r: int) -> int:
+    return (size + lo + hi - r * (k - 1) - 1) // s + 1
+
+
+def unfold_array(x, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, value: float = 0.0,
+                 layout: str = "cols"):
+    """The patches of a raw array ``x`` (N, C, *S).
+
+    ``layout="cols"`` gives the im2col matrix as (C, *K, N, *O) (contiguous);
+    ``layout="windows"`` gives the strided view (N, C, *O, *K) without a copy.
+    """
+    xp = backend.array_module(x)
+    nd = len(kernel)
+    if any(lo or hi for lo, hi in pads):
+        x = xp.pad(x, ((0, 0), (0, 0), *pads), constant_values=value)
+    window = tuple(r * (k - 1) + 1 for k, r in zip(kernel, dilation))
+    view = xp.lib.stride_tricks.sliding_window_view(x, window, axis=tuple(range(2, 2 + nd)))
+    view = view[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+                + tuple(slice(None, None, r) for r in dilation)]
+    if layout == "windows":
+        return view
+    order = (1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))
+    return xp.ascontiguousarray(view.transpose(order))
+
+
+class Unfold(Op):
+    """x (N, C, *S) -> cols (C, *K, N, *O); backward is :class:`Fold`."""
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return unfold_array(x, self.kernel, self.stride, self.pads, self.dilation)
+
+    def backward(self, g):
+        return Fold.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
+                          dilation=self.dilation, in_shape=self.in_shape)
+
+
+class Fold(Op):
+    """cols (C, *K, N, *O) -> x (N, C, *S), adding overlapping patches
+    (col2im); backward is :class:`Unfold`."""
+
+    def forward(self, cols):
+        xp = backend.array_module(cols)
+        nd = len(self.kernel)
+        n, c = self.in_shape[:2]
+        padded = [s + lo + hi for s, (lo, hi) in zip(self.in_shape[2:], self.pads)]
+        out_sizes = cols.shape[2 + nd:]
+        acc = xp.zeros((c, n, *padded), dtype=cols.dtype)
+        for offset in itertools.product(*(range(k) for k in self.kernel)):
+            where = tuple(slice(i * r, i * r + s * (o - 1) + 1, s) for i, r, s, o in
+                          zip(offset, self.dilation, self.stride, out_sizes))
+            acc[(slice(None), slice(None)) + where] += cols[(slice(None),) + offset]
+        crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(self.in_shape[2:], self.pads))
+        return xp.ascontiguousarray(acc[(slice(None), slice(None)) + crop].swapaxes(0, 1))
+
+    def backward(self, g):
+        return Unfold.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
+                            dilation=self.dilation)
+
+
+def _tuple(value: int | Sequence[int], nd: int, name: str) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) * nd
+    try:
+        out = tuple(int(v) for v in value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a tuple of {nd} ints, got {value!r}") from None
+    if len(out) != nd:
+        raise ValueError(f"{name} must be an int or a tuple of {nd} ints, got {value!r}")
+    return out
+
+
+def conv_pads(padding: str | int | Sequence[int], kernel: tuple, dilation: tuple,
+              stride: tuple) -> tuple[tuple[int, int], ...]:
+    """(before, after) padding per spatial dimension. ``"same"`` pads a total
+    of r (k - 1), the extra pixel of an even total going after (as PyTorch)."""
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding != "same":
+            raise ValueError(f"padding must be 'valid', 'same', an int or a tuple, got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"padding='same' is not supported for strided convolutions (stride={stride})")
+        totals = [r * (k - 1) for k, r in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    pads = _tuple(padding, nd, "padding")
+    if any(p < 0 for p in pads):
+        raise ValueError(f"padding must be non-negative, got {padding!r}")
+    return tuple((p, p) for p in pads)
+
+
+def conv(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation, groups: int,
+         nd: int) -> Tensor:
+    """N-d convolution (cross-correlation) of ``x`` (N, C, *S) with
+    ``weight`` (O, C / groups, *K), as ``torch.nn.functional.conv{nd}d``."""
+    if x.ndim != nd + 2:
+        raise RuntimeError(
+            f"conv{nd}d: expected a {nd + 2}-D input (N, C, {'L' if nd == 1 else 'H, W'}), "
+            f"got shape {tuple(x.shape)}"
+        )
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"conv{nd}d: weight must be {nd + 2}-D, got shape {tuple(weight.shape)}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    n, c = x.shape[:2]
+    out_c = weight.shape[0]
+    kernel = tuple(weight.shape[2:])
+    if c != weight.shape[1] * groups or out_c % groups:
+        raise RuntimeError(
+            f"conv{nd}d: input of shape {tuple(x.shape)} has {c} channels, but weight of shape "
+            f"{tuple(weight.shape)} with groups={groups} expects {weight.shape[1] * groups} "
+            "(and out_channels divisible by groups)"
+        )
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    if any(s < 1 for s in stride) or any(r < 1 for r in dilation):
+        raise ValueError(f"stride and dilation must be positive, got {stride} and {dilation}")
+    pads = conv_pads(padding, kernel, dilation, stride)
+    out_sizes = tuple(_out_size(s, k, st, lo, hi, r) for s, k, st, (lo, hi), r in
+                      zip(x.shape[2:], kernel, stride, pads, dilation))
+    if any(o < 1 for o in out_sizes):
+        raise RuntimeError(
+            f"conv{nd}d: input of spatial size {tuple(x.shape[2:])} (padded by {pads}) is smaller "
+            f"than the dilated kernel {kernel} (dilation {dilation})"
+        )
+    cols = Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
+    rows = c // groups * math.prod(kernel)
+    columns = n * math.prod(out_sizes)
+    if groups == 1:
+        out = weight.reshape(out_c, rows) @ cols.reshape(rows, columns)
+    else:
+        out = weight.reshape(groups, out_c // groups, rows) @ cols.reshape(groups, rows, columns)
+    out = out.reshape(out_c, n, *out_sizes).transpose(0, 1)
+    if bias is not None:
+        out = out + bias.reshape(out_c, *([1] * nd))
+    return out

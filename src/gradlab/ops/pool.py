@@ -1,0 +1,199 @@
+"""Pooling: max and average over sliding windows.
+
+Max pooling finds, for each output, the kernel offset of the largest
+element of its window (the first one on ties, as PyTorch); the output
+gathers those elements. Its backward scatters the gradient back to them, and
+the backward of the scatter is the gather again, so the pair is
+differentiable to any order. Both loop over the prod(K) kernel offsets, each
+a strided view of the whole batch, never over batch, channels or pixels. Average pooling is the mean of the
+unfolded windows (see :mod:`gradlab.ops.conv`), so its derivative comes from
+Unfold's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from gradlab import backend
+from gradlab.autograd.node import Op
+from gradlab.ops.conv import Unfold, _out_size, _tuple, unfold_array
+from gradlab.tensor import Tensor
+
+
+class _Windows:
+    """Shared geometry of the max-pool pair: the window view of an array and
+    the kernel offsets."""
+
+    def windows(self, x, value=0.0):
+        return unfold_array(x, self.kernel, self.stride, self.pads, self.dilation, value=value,
+                            layout="windows")
+
+
+class MaxPoolGather(Op, _Windows):
+    """x -> the element of each window at the offset ``which`` (the argmax
+    found in :func:`max_pool`); backward is :class:`MaxPoolScatter`."""
+
+    value = None  # the gathered values, when the caller already has them
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        if self.value is not None:
+            value, self.value = self.value, None
+            return value
+        windows = self.windows(x)
+        out = None
+        for k, offset in enumerate(self.offsets):
+            term = windows[(Ellipsis, *offset)] * (self.which == k)
+            out = term if out is None else out + term
+        return out
+
+    def backward(self, g):
+        return MaxPoolScatter.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
+                                    dilation=self.dilation, offsets=self.offsets, which=self.which,
+                                    in_shape=self.in_shape)
+
+
+class MaxPoolScatter(Op, _Windows):
+    """g -> zeros of the input's shape with each g added at the position of
+    its window's maximum; backward is :class:`MaxPoolGather`."""
+
+    def forward(self, g):
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(self.in_shape[2:], self.pads))
+        if self.stride == self.kernel and all(r == 1 for r in self.dilation):
+            acc = self._tiled(g, padded)
+        else:
+            acc = self._overlapping(g, padded)
+        crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(self.in_shape[2:], self.pads))
+        return acc[(slice(None), slice(None)) + crop]
+
+    def _tiled(self, g, padded):
+        """Windows that tile the input: write each offset's share into its
+        strided slice of a (N, C, O_1, k_1, O_2, k_2, ...) array, which
+        reshapes to the input's layout without a copy (twice as fast as
+        adding into a zeroed input)."""
+        xp = backend.array_module(g)
+        n, c = g.shape[:2]
+        sizes = g.shape[2:]
+        interleaved = tuple(v for o, k in zip(sizes, self.kernel) for v in (o, k))
+        blocks = xp.empty((n, c) + interleaved, dtype=g.dtype)
+        for k, offset in enumerate(self.offsets):
+            where = (slice(None), slice(None)) + tuple(v for i in offset for v in (slice(None), i))
+            xp.multiply(g, self.which == k, out=blocks[where])
+        covered = tuple(o * k for o, k in zip(sizes, self.kernel))
+        blocks = blocks.reshape((n, c) + covered)
+        if covered == padded:
+            return blocks
+        acc = xp.zeros((n, c) + padded, dtype=g.dtype)  # a border no window reaches
+        acc[(slice(None), slice(None)) + tuple(slice(0, v) for v in covered)] = blocks
+        return acc
+
+    def _overlapping(self, g, padded):
+        """General windows: add each offset's share into the strided slice of
+        the input that the offset reads (as col2im does)."""
+        xp = backend.array_module(g)
+        acc = xp.zeros(self.in_shape[:2] + padded, dtype=g.dtype)
+        sizes = g.shape[2:]
+        # within one kernel offset the windows' positions are distinct, so += is safe
+        for k, offset in enumerate(self.offsets):
+            where = tuple(slice(i * r, i * r + s * (o - 1) + 1, s) for i, r, s, o in
+                          zip(offset, self.dilation, self.stride, sizes))
+            acc[(slice(None), slice(None)) + where] += g * (self.which == k)
+        return acc
+
+    def backward(self, g):
+        return MaxPoolGather.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
+                                   dilation=self.dilation, offsets=self.offsets, which=self.which)
+
+
+def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name: str) -> tuple:
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(x.shape)}")
+    kernel = _tuple(kernel_size, nd, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, nd, "stride")
+    pads = _tuple(padding, nd, "padding")
+    dilation = _tuple(dilation, nd, "dilation")
+    if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(r < 1 for r in dilation):
+        raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got "
+                         f"{kernel}, {stride}, {dilation}")
+    if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
+        raise RuntimeError(f"{name}: padding should be at most half of the kernel size, "
+                           f"but got padding={pads} and kernel_size={kernel}")
+    sizes = tuple(_out_size(s, k, st, p, p, r) for s, k, st, p, r in
+                  zip(x.shape[-nd:], kernel, stride, pads, dilation))
+    if any(o < 1 for o in sizes):
+        raise RuntimeError(f"{name}: output size {sizes} is too small for input {tuple(x.shape)}")
+    return kernel, stride, tuple((p, p) for p in pads), dilation, sizes
+
+
+def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+             return_indices: bool = False, nd: int = 2):
+    """Max over windows of ``x`` (N, C, *S) or (C, *S); with
+    ``return_indices`` also the flat index of each maximum within its
+    (n, c) plane, as PyTorch."""
+    name = f"max_pool{nd}d"
+    if ceil_mode:
+        raise NotImplementedError(f"{name}: ceil_mode=True is not supported")
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, dilation, nd, name)
+    xp = backend.array_module(x.data)
+    windows = unfold_array(x.data, kernel, stride, pads, dilation, value=-xp.inf, layout="windows")
+    n, c = x.shape[:2]
+    # Running maximum over the prod(K) kernel offsets, each a strided view of
+    # the whole batch; then the first offset that attains it (PyTorch's
+    # choice on ties), found from the last offset to the first without
+    # branching on each element.
+    offsets = list(itertools.product(*(range(k) for k in kernel)))
+    best = windows[(Ellipsis, *offsets[0])].copy()
+    for offset in offsets[1:]:
+        xp.maximum(best, windows[(Ellipsis, *offset)], out=best)
+    which = xp.zeros(best.shape, dtype=xp.uint8 if len(offsets) < 256 else xp.int64)
+    for k in range(len(offsets) - 1, -1, -1):
+        hit = windows[(Ellipsis, *offsets[k])] == best
+        which -= hit * which
+        which += hit * which.dtype.type(k)
+    out = MaxPoolGather.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
+                              offsets=offsets, which=which, value=best)
+    if unbatched:
+        out = out.squeeze(0)
+    if return_indices:
+        # position of each maximum in its (n, c) plane: sum over axes of (o s + i r - p) * plane stride
+        table = xp.asarray(offsets, dtype=xp.int64)
+        plane = 0
+        for axis, (size, s, r, (p, _)) in enumerate(zip(x.shape[2:], stride, dilation, pads)):
+            o = xp.arange(sizes[axis]).reshape([-1] + [1] * (nd - 1 - axis))
+            plane = plane * size + (o * s + table[which, axis] * r - p)
+        indices = Tensor._make(xp.broadcast_to(plane, (n, c) + sizes).astype("int64"))
+        return out, (indices.squeeze(0) if unbatched else indices)
+    return out
+
+
+def avg_pool(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+             count_include_pad: bool = True, divisor_override: int | None = None, nd: int = 2) -> Tensor:
+    """Mean over windows of ``x`` (N, C, *S) or (C, *S). Padding counts in
+    the divisor unless ``count_include_pad=False``; ``divisor_override``
+    replaces the divisor."""
+    name = f"avg_pool{nd}d"
+    if ceil_mode:
+        raise NotImplementedError(f"{name}: ceil_mode=True is not supported")
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, 1, nd, name)
+    n, c = x.shape[:2]
+    cols = Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
+    total = cols.reshape(c, math.prod(kernel), n, *sizes).sum(1).transpose(0, 1)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor_override must be non-zero")
+        out = total / divisor_override
+    elif count_include_pad or not any(p for p, _ in pads):
+        out = total / math.prod(kernel)
+    else:
+        xp = backend.array_module(x.data)
+        ones = xp.ones((1, 1, *x.shape[2:]), dtype=x.dtype)
+        counts = unfold_array(ones, kernel, stride, pads, dilation).reshape(math.prod(kernel), *sizes).sum(0)
+        out = total / Tensor._make(counts)
+    return out.squeeze(0) if unbatched else out
