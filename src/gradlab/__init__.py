@@ -34,6 +34,7 @@ from gradlab.ops import (
 )
 from gradlab import data  # after the creation functions: a DataLoader hands out Tensors
 from gradlab import nn  # after the ops and creation functions it is built from
+from gradlab import optim  # optimizers and learning-rate schedules, on the engine only
 
 
 def device(spec: str) -> Device:
