@@ -18,6 +18,7 @@ def test_example_runs(path, capsys):
 def test_readme_example_is_the_autodiff_example():
     readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
     example = (pathlib.Path(__file__).parent.parent / "examples" / "autodiff.py").read_text()
-    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    section = readme.split("## Autodiff in ten lines", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
     for line in block.strip().splitlines():
         assert line in example, f"README line not in examples/autodiff.py: {line!r}"
