@@ -268,6 +268,16 @@ class Generator:
 default_generator = Generator()
 
 
+def resolve_generator(generator: Generator | None) -> Generator:
+    """``generator``, or the default generator when it is None; anything
+    else (NumPy's global state, a seed) is refused by name."""
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a gradlab.Generator, got {type(generator).__name__}")
+    return generator
+
+
 def manual_seed(seed: int) -> Generator:
     """Seed the default generator (as ``torch.manual_seed``); returns it."""
     return default_generator.manual_seed(seed)

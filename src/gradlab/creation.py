@@ -187,14 +187,6 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     return _finish(np.eye(n, m, dtype=dt), device, requires_grad)
 
 
-def _gen(generator: Generator | None) -> Generator:
-    if generator is None:
-        return backend.default_generator
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator must be a gradlab.Generator, got {type(generator).__name__}")
-    return generator
-
-
 def _float_dtype(dtype: Any) -> np.dtype:
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     if dt.kind != "f":
@@ -205,14 +197,14 @@ def _float_dtype(dtype: Any) -> np.dtype:
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    array = _gen(generator).uniform(_shape_arg(size), dtype=_float_dtype(dtype))
+    array = backend.resolve_generator(generator).uniform(_shape_arg(size), dtype=_float_dtype(dtype))
     return _finish(array, device, requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    array = _gen(generator).normal(_shape_arg(size), dtype=_float_dtype(dtype))
+    array = backend.resolve_generator(generator).normal(_shape_arg(size), dtype=_float_dtype(dtype))
     return _finish(array, device, requires_grad)
 
 
@@ -228,7 +220,8 @@ def randint(low: int, high: int | None = None, size: Any = None, *,
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    array = _gen(generator).integers(low, high, _shape_arg((size,)), dtype=np.int64).astype(dt)
+    gen = backend.resolve_generator(generator)
+    array = gen.integers(low, high, _shape_arg((size,)), dtype=np.int64).astype(dt)
     return _finish(array, device, False)
 
 
@@ -236,7 +229,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None) -> Tensor:
     """A random permutation of 0 .. n-1."""
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    return _finish(_gen(generator).permutation(n).astype(dt), device, False)
+    return _finish(backend.resolve_generator(generator).permutation(n).astype(dt), device, False)
 
 
 def rand_like(t: Tensor, *, generator: Generator | None = None, dtype: Any = None,

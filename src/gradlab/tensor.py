@@ -433,12 +433,12 @@ class Tensor:
 
     def uniform_(self, a: float = 0.0, b: float = 1.0,
                  generator: backend.Generator | None = None) -> Tensor:
-        gen = generator or backend.default_generator
+        gen = backend.resolve_generator(generator)
         return self._inplace("uniform_", _to_like(gen.uniform(self.shape, a, b), self))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0,
                 generator: backend.Generator | None = None) -> Tensor:
-        gen = generator or backend.default_generator
+        gen = backend.resolve_generator(generator)
         return self._inplace("normal_", _to_like(gen.normal(self.shape, mean, std), self))
 
     def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:

@@ -75,11 +75,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
-    if generator is None:
-        return backend.default_generator.numpy
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator must be a gradlab.Generator, got {type(generator).__name__}")
-    return generator.numpy
+    return backend.resolve_generator(generator).numpy
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:

@@ -81,18 +81,10 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return out
 
 
-def _gen(generator: Generator | None) -> Generator:
-    if generator is None:
-        return backend.default_generator
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator must be a gradlab.Generator, got {type(generator).__name__}")
-    return generator
-
-
 def _keep_mask(shape: tuple, q: float, like: Tensor, generator: Generator | None) -> Tensor:
     """A 0/1 mask, each entry 1 with probability q, drawn on the host (so
     a seed gives the same mask on every device)."""
-    draws = _gen(generator).numpy.random(shape, dtype="float64")
+    draws = backend.resolve_generator(generator).numpy.random(shape, dtype="float64")
     mask = (draws < q).astype(like.dtype)
     return Tensor._make(backend.to_device(mask, like.device))
 
@@ -147,7 +139,7 @@ def gaussian_noise(input: Tensor, std: float = 0.1, training: bool = True,  # no
         raise ValueError(f"gaussian_noise: std must be non-negative, got {std}")
     if not training or std == 0:
         return input
-    noise = _gen(generator).normal(tuple(input.shape), 0.0, std, dtype=input.dtype)
+    noise = backend.resolve_generator(generator).normal(tuple(input.shape), 0.0, std, dtype=input.dtype)
     return input + Tensor._make(backend.to_device(noise, input.device))
 
 
