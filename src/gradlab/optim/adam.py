@@ -21,12 +21,13 @@ from gradlab.tensor import Tensor
 __all__ = ["Adam", "adam_update"]
 
 
-def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any | None,
-                work: Any, *, step: int, lr: float, beta1: float, beta2: float, eps: float,
-                weight_decay: float, decoupled_weight_decay: bool, maximize: bool) -> None:
-    """One Adam step on arrays, in place on ``param`` and the moments
-    (``max_exp_avg_sq`` given for AMSGrad). ``work`` is a scratch array."""
-    xp = array_module(param)
+def update_moments(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, work: Any, *,
+                   lr: float, beta1: float, beta2: float, weight_decay: float,
+                   decoupled_weight_decay: bool, maximize: bool) -> Any:
+    """The part Adam and NAdam share, in place: decoupled decay
+    theta *= 1 - lr * weight_decay (AdamW), then the moments
+    m = beta1 m + (1 - beta1) g and v = beta2 v + (1 - beta2) g^2.
+    Returns g, the gradient used (with any L2 term added)."""
     if weight_decay != 0 and decoupled_weight_decay:
         scal(1 - lr * weight_decay, param)
         weight_decay = 0
@@ -34,8 +35,20 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_av
     scal(beta1, exp_avg)
     axpy(1 - beta1, g, exp_avg)
     scal(beta2, exp_avg_sq)
-    xp.multiply(g, g, out=work)
+    array_module(param).multiply(g, g, out=work)
     axpy(1 - beta2, work, exp_avg_sq)
+    return g
+
+
+def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any | None,
+                work: Any, *, step: int, lr: float, beta1: float, beta2: float, eps: float,
+                weight_decay: float, decoupled_weight_decay: bool, maximize: bool) -> None:
+    """One Adam step on arrays, in place on ``param`` and the moments
+    (``max_exp_avg_sq`` given for AMSGrad). ``work`` is a scratch array."""
+    xp = array_module(param)
+    update_moments(param, grad, exp_avg, exp_avg_sq, work, lr=lr, beta1=beta1, beta2=beta2,
+                   weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
+                   maximize=maximize)
     second = exp_avg_sq
     if max_exp_avg_sq is not None:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

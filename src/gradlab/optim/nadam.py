@@ -7,6 +7,7 @@ from typing import Any
 
 from gradlab.backend import array_module
 from gradlab.optim._kernels import axpy, scal
+from gradlab.optim.adam import update_moments
 from gradlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -14,7 +15,6 @@ from gradlab.optim.optimizer import (
     check_bool,
     check_nonnegative,
     compat_flags,
-    effective_grad,
 )
 from gradlab.tensor import Tensor
 
@@ -30,15 +30,9 @@ def nadam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, work: Any
     ``mu_product`` is the product of mu_1..mu_t, this step's included;
     ``work`` and ``quotient`` are scratch arrays."""
     xp = array_module(param)
-    if weight_decay != 0 and decoupled_weight_decay:
-        scal(1 - lr * weight_decay, param)
-        weight_decay = 0
-    g = effective_grad(param, grad, weight_decay, maximize)
-    scal(beta1, exp_avg)
-    axpy(1 - beta1, g, exp_avg)
-    scal(beta2, exp_avg_sq)
-    xp.multiply(g, g, out=work)
-    axpy(1 - beta2, work, exp_avg_sq)
+    g = update_moments(param, grad, exp_avg, exp_avg_sq, work, lr=lr, beta1=beta1, beta2=beta2,
+                       weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
+                       maximize=maximize)
     # denominator sqrt(v_t / (1 - beta2^t)) + eps, as sqrt(v_t) / sqrt(...) + eps
     xp.sqrt(exp_avg_sq, out=work)
     scal(1 / math.sqrt(1 - beta2 ** step), work)
