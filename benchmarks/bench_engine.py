@@ -9,11 +9,10 @@
     python benchmarks/bench_engine.py [--threads 2] [--repeat 7]
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001 - _harness must be imported before numpy
 
-import _harness  # noqa: I001 - must come first: pins the thread counts
+import _harness  # must come first: it pins the thread counts
 import numpy as np
-import torch
 
 import gradlab
 
@@ -61,13 +60,13 @@ def mlp_step(lib):
 
 
 def main() -> bool:
-    rows = [
-        ("(a) a*b fwd+bwd, 16 floats", _harness.timeit(small_op(gradlab, gradlab.tensor)),
-         _harness.timeit(small_op(torch, torch.tensor)), 2.0),
-        ("(b) MLP 784-512-512-10 SGD step, batch 128", _harness.timeit(mlp_step(gradlab)),
-         _harness.timeit(mlp_step(torch)), 1.1),
+    cases = [
+        ("(a) a*b fwd+bwd, 16 floats", lambda: small_op(gradlab, gradlab.tensor),
+         lambda: small_op(_harness.torch(), _harness.torch().tensor), 2.0),
+        ("(b) MLP 784-512-512-10 SGD step, batch 128", lambda: mlp_step(gradlab),
+         lambda: mlp_step(_harness.torch()), 1.1),
     ]
-    return _harness.report("Engine: gradlab vs PyTorch", rows)
+    return _harness.run_cases("Engine: gradlab vs PyTorch", cases)
 
 
 if __name__ == "__main__":
