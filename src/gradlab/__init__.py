@@ -35,6 +35,8 @@ from gradlab.ops import (
 from gradlab import data  # after the creation functions: a DataLoader hands out Tensors
 from gradlab import nn  # after the ops and creation functions it is built from
 from gradlab import optim  # optimizers and learning-rate schedules, on the engine only
+from gradlab.io import load, save
+from gradlab import train  # last: the training loop brings nn, optim and data together
 
 
 def device(spec: str) -> Device:
