@@ -105,10 +105,12 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:9.2f} s "
 
 
-def report(title: str, rows: list[tuple[str, float, float, float | None]]) -> bool:
+def report(title: str, rows: list[tuple[str, float, float, float | None]],
+           how: str | None = None) -> bool:
     """Print a Markdown table of (case, gradlab s, torch s, target ratio) and
-    return whether every case with a target meets it."""
-    print(f"\n### {title}  (threads={THREADS}, best of {ARGS.repeat} rounds)\n")
+    return whether every case with a target meets it; ``how`` says how the
+    times were taken (default: best of the harness's rounds)."""
+    print(f"\n### {title}  (threads={THREADS}, {how or f'best of {ARGS.repeat} rounds'})\n")
     print("| case | gradlab | PyTorch | ratio | target | ok |")
     print("|---|---:|---:|---:|---:|:-:|")
     ok = True

@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 
 import matplotlib
-import torch
 
 from gradlab.train import recipe, run
+
+torch = None  # PyTorch, loaded by main() after the gradlab runs
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - loaded before timing: both sides plot their curves
@@ -175,12 +176,16 @@ def torch_run(out_dir: Path, epochs: int = 20, batch_size: int = 32, seed: int =
 
 
 def main() -> None:
+    global torch
     ours, theirs = [], []
     with tempfile.TemporaryDirectory() as tmp:
+        # every gradlab run first, before PyTorch is loaded (see _harness)
+        for r in range(ARGS.rounds):
+            ours.append(gradlab_run(Path(tmp) / f"gradlab{r}"))
+        torch = _harness.torch()
         for r in range(ARGS.rounds):
             (Path(tmp) / f"torch{r}").mkdir()
             theirs.append(torch_run(Path(tmp) / f"torch{r}"))
-            ours.append(gradlab_run(Path(tmp) / f"gradlab{r}"))
     t_ours, acc_ours = min(ours)
     t_theirs, acc_theirs = min(theirs)
     print(
@@ -194,6 +199,7 @@ def main() -> None:
     ok = _harness.report(
         "gradlab train (default recipe, digits, end to end)",
         [("default recipe, 20 epochs max", t_ours, t_theirs, 1.5)],
+        how=f"best of {ARGS.rounds} end-to-end run(s)",
     )
     print("\nall targets met" if ok and acc_ours >= 0.99 else "\nSOME TARGETS MISSED")
 
