@@ -3,10 +3,13 @@ PyTorch's, the default float dtype otherwise."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gradlab import dtypes
+from gradlab.backend import Generator
 from gradlab.creation import empty
+from gradlab.nn import init
 from gradlab.nn.parameter import Parameter
 
 
@@ -18,10 +21,22 @@ def new_parameter(*shape: int, device: Any = None, dtype: Any = None) -> Paramet
     return Parameter(empty(*shape, dtype=dt, device=device))
 
 
+def default_init_(weight: Parameter, bias: Parameter | None,
+                  generator: Generator | None = None) -> None:
+    """PyTorch's default for Linear and Conv layers: W from
+    ``kaiming_uniform_(a=sqrt(5))``, which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    and b from the same interval."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound, generator)
+
+
 def check_positive(value: Any, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return value
 
 
-__all__ = ["check_positive", "new_parameter"]
+__all__ = ["check_positive", "default_init_", "new_parameter"]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from gradlab.backend import Generator
 from gradlab.nn import functional as F
-from gradlab.nn import init
-from gradlab.nn.layers._factory import check_positive, new_parameter
+from gradlab.nn.layers._factory import check_positive, default_init_, new_parameter
 from gradlab.nn.module import Module
 from gradlab.ops.conv import _tuple
 from gradlab.tensor import Tensor
@@ -55,11 +53,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """PyTorch's default: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound, generator)
+        default_init_(self.weight, self.bias, generator)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from gradlab.backend import Generator
 from gradlab.nn import functional as F
-from gradlab.nn import init
-from gradlab.nn.layers._factory import check_positive, new_parameter
+from gradlab.nn.layers._factory import check_positive, default_init_, new_parameter
 from gradlab.nn.module import Module
 from gradlab.tensor import Tensor
 
@@ -45,10 +43,8 @@ class Linear(Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound, generator)
+        """PyTorch's default: W, b ~ U(-1/sqrt(in_features), 1/sqrt(in_features))."""
+        default_init_(self.weight, self.bias, generator)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.linear(input, self.weight, self.bias)
