@@ -136,6 +136,10 @@ def save(obj: Any, f: str | os.PathLike) -> None:
     os.close(fd)
     try:
         save_file(arrays, tmp, metadata={_META_KEY: meta})
+        # on disk before the rename: otherwise a power cut can leave the new
+        # name pointing at an empty file (ext4's delayed allocation)
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     except BaseException:
         # Ctrl-C or a full disk: drop the partial file, keep the previous one.
