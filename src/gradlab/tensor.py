@@ -364,7 +364,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
         value = value.data if isinstance(value, Tensor) else value
-        self.data[_ops.as_index(index)] = value
+        self.data[_ops.as_index(index, backend.array_module(self.data))] = value
 
     def _inplace(self, what: str, result: Any) -> Tensor:
         self._check_inplace(what)

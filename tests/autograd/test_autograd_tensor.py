@@ -169,3 +169,22 @@ def test_gpu_ops_and_gradients_match_cpu():
 def test_ops_between_devices_raise():
     with pytest.raises(RuntimeError, match="same device"):
         gradlab.ones(2) + gradlab.ones(2).cuda()
+
+
+def test_setitem_with_tensor_index_and_value_matches_torch():
+    ours, theirs = gradlab.zeros(3, 4), torch.zeros(3, 4)
+    for t, lib in ((ours, gradlab), (theirs, torch)):
+        t[lib.tensor([0, 2]), 1:] = lib.tensor([1.0, 2.0, 3.0])
+        t[1] = 5.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_setitem_refuses_leaf_requiring_grad_and_bumps_version():
+    w = gradlab.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        w[0] = 2.0
+    x = gradlab.ones(3)
+    y = (w * x).sum()
+    x[0] = 2.0  # x was saved by the multiplication
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
