@@ -37,6 +37,7 @@ from gradlab import nn  # after the ops and creation functions it is built from
 from gradlab import optim  # optimizers and learning-rate schedules, on the engine only
 from gradlab.io import load, save
 from gradlab import train  # last: the training loop brings nn, optim and data together
+from gradlab import diagnostics  # beside train: statistics, health checks, the lr finder
 
 
 def device(spec: str) -> Device:

@@ -4,6 +4,7 @@
     gradlab train [--config FILE.toml] [options]   train (default: CNN on digits)
     gradlab evaluate RUN_DIR_OR_CHECKPOINT         test accuracy of a run
     gradlab resume RUN_DIR                         continue an interrupted run
+    gradlab diagnose [--config FILE.toml] [options] short run + HealthMonitor report
 
 A bad option or configuration value prints one line naming it and the
 accepted values, and exits with status 2.
@@ -59,7 +60,9 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
 
 def _parser() -> _Parser:
     parser = _Parser(prog="gradlab", description="Train and evaluate networks with gradlab.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{train,evaluate,resume}")
+    sub = parser.add_subparsers(
+        dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume}"
+    )
     sub.required = True
     train = sub.add_parser(
         "train",
@@ -67,23 +70,31 @@ def _parser() -> _Parser:
         description="Train a model. Options override the config file, which overrides "
         "the defaults (gradlab.train.recipe.DEFAULTS).",
     )
-    train.add_argument("--config", help="a TOML file with the same keys as the defaults")
+    diagnose = sub.add_parser(
+        "diagnose",
+        help="a short training (3 epochs unless --epochs) watched by a HealthMonitor, then its report",
+        description="Train the configured recipe briefly and report vanishing or exploding "
+        "activations and gradients, dead or saturated units, update ratios, diverging or "
+        "plateaued loss and over- or underfitting, each with its usual remedy.",
+    )
     from gradlab.train.recipe import DEFAULTS
 
-    for flag, key, kind, text in _OPTIONS:
-        default: Any = DEFAULTS
-        for part in key.split("."):
-            default = default[part]
-        metavar = flag.lstrip("-").upper().replace("-", "_")
-        train.add_argument(
-            flag,
-            dest=key,
-            type=kind,
-            default=None,
-            metavar=metavar,
-            help=f"{text} (config key {key}, default {default!r})",
-        )
-    train.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    for command in (train, diagnose):
+        command.add_argument("--config", help="a TOML file with the same keys as the defaults")
+        for flag, key, kind, text in _OPTIONS:
+            default: Any = DEFAULTS
+            for part in key.split("."):
+                default = default[part]
+            metavar = flag.lstrip("-").upper().replace("-", "_")
+            command.add_argument(
+                flag,
+                dest=key,
+                type=kind,
+                default=None,
+                metavar=metavar,
+                help=f"{text} (config key {key}, default {default!r})",
+            )
+        command.add_argument("--no-augment", action="store_true", help="no data augmentation")
     evaluate = sub.add_parser("evaluate", help="test accuracy of a run folder or checkpoint")
     evaluate.add_argument("target", metavar="RUN_OR_CHECKPOINT")
     resume = sub.add_parser("resume", help="continue an interrupted run exactly where it stopped")
@@ -119,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
             file_config = run.load_toml(args.config) if args.config else {}
             config = recipe.resolve_config(file_config, _overrides(args))
             run.train_run(config)
+        elif args.command == "diagnose":
+            from gradlab.diagnostics import diagnose
+
+            file_config = run.load_toml(args.config) if args.config else {}
+            config = recipe.resolve_config(file_config, _overrides(args))
+            diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3)
         elif args.command == "resume":
             run.resume_run(args.run_dir)
         else:

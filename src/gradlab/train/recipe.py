@@ -384,7 +384,8 @@ class Parts:
     test_loader: DataLoader
 
 
-def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: Any = None) -> Parts:
+def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: Any = None,
+          extra_callbacks: list[cb.Callback] | tuple = ()) -> Parts:
     """Data, model, optimizer, schedule, regularizers and callbacks of a run.
 
     The seed fixes everything: the validation split, the initial weights
@@ -392,7 +393,8 @@ def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: A
     generator) and the augmentation draws (another generator). With a
     ``run_dir``, the callbacks write ``metrics.csv`` and the ``best.ckpt`` /
     ``last.ckpt`` run checkpoints there. ``progress`` is the ProgressBar to
-    use (None: no progress output).
+    use (None: no progress output); ``extra_callbacks`` join the recipe's
+    own (a HealthMonitor, say).
     """
     seed = config["seed"]
     data = load_data(config)
@@ -434,6 +436,7 @@ def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: A
         )
     if progress is not None:
         callbacks.append(progress)
+    callbacks += list(extra_callbacks)
     if run_dir is not None:
         run_dir = Path(run_dir)
         callbacks += [

@@ -1,0 +1,196 @@
+"""HealthMonitor: a Trainer callback that watches a run and names what is
+wrong with it, each problem with its usual remedy (the rules are in
+:mod:`gradlab.diagnostics.rules`).
+
+Every ``every`` training batches (the first included) it records, through
+forward hooks, the std of each hidden activation layer, the dead fraction
+of each ReLU layer and the saturated fraction of each tanh/sigmoid layer;
+before the optimizer step, ``||grad|| / ||W||`` of each weight matrix or
+kernel; after it, the update-to-weight ratio. It keeps every batch's loss
+and every epoch's logs. :meth:`HealthMonitor.findings` applies the rules,
+:meth:`HealthMonitor.report` writes them out.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+
+from gradlab import nn
+from gradlab.diagnostics.activations import module_kind, record_activations, summarize
+from gradlab.diagnostics.gradients import as_host, update_ratio
+from gradlab.diagnostics.rules import (
+    Finding,
+    Thresholds,
+    activation_findings,
+    curve_findings,
+    gradient_findings,
+    loss_findings,
+    update_findings,
+)
+from gradlab.train.callbacks.base import Callback
+
+__all__ = ["HealthMonitor"]
+
+# the layers whose output std is followed by depth: the activation functions
+_ACTIVATIONS = tuple(
+    getattr(nn, name)
+    for name in (
+        "ReLU",
+        "Tanh",
+        "Sigmoid",
+        "LeakyReLU",
+        "PReLU",
+        "ELU",
+        "SELU",
+        "SiLU",
+        "GELU",
+        "Softplus",
+        "Maxout",
+    )
+    if hasattr(nn, name)
+)
+
+
+class HealthMonitor(Callback):
+    """Watch a training run and report its problems.
+
+    Args:
+        every: sample the activations, gradients and updates every this many
+            training batches.
+        window: batches per window of the loss rules (mean over a window).
+        thresholds: where the rules fire (:class:`~gradlab.diagnostics.rules.Thresholds`).
+        verbose: print the report at the end of training.
+
+    Example:
+        >>> monitor = HealthMonitor()
+        >>> Trainer(model, opt, loss, callbacks=[monitor]).fit(train, val, epochs=3)
+        >>> print(monitor.report())
+    """
+
+    def __init__(
+        self, every: int = 10, window: int = 10, thresholds: Thresholds | None = None, verbose: bool = False
+    ) -> None:
+        for name, value in (("every", every), ("window", window)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"HealthMonitor: {name} must be an integer >= 1, got {value!r}")
+        if thresholds is not None and not isinstance(thresholds, Thresholds):
+            raise TypeError(
+                f"HealthMonitor: thresholds must be a Thresholds, got {type(thresholds).__name__}"
+            )
+        self.every, self.window = every, window
+        self.thresholds = thresholds or Thresholds()
+        self.verbose = verbose
+        self._hooks: ExitStack | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything recorded."""
+        self.losses: list[float] = []
+        self.epochs: list[dict[str, float]] = []
+        self.stds: list[dict[str, float]] = []
+        self.dead: list[dict[str, float]] = []
+        self.saturated: list[dict[str, float]] = []
+        self.relative_grads: list[dict[str, float]] = []
+        self.update_ratios: list[dict[str, float]] = []
+        self._sampling = False
+        self._before: dict[str, np.ndarray] = {}
+
+    # ---------------------------------------------------------------- hooks
+    def _sink(self, name: str, module: nn.Module, out: Any) -> None:
+        if not self._sampling:
+            return
+        s = summarize(name, module_kind(module), 0, out)
+        if isinstance(module, _ACTIVATIONS):
+            self.stds[-1][name] = s.std
+        if s.dead is not None:
+            self.dead[-1][name] = s.dead
+        if s.saturated is not None:
+            self.saturated[-1][name] = s.saturated
+
+    def _weights(self) -> list[tuple[str, Any]]:
+        return [(n, p) for n, p in self.model.named_parameters() if p.ndim >= 2]
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if not (logs or {}).get("resumed"):
+            self.reset()
+        self._hooks = ExitStack()
+        self._hooks.enter_context(record_activations(self.model, self._sink))
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._hooks is not None:
+            self._hooks.close()
+            self._hooks = None
+        if self.verbose:
+            print(self.report())
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        step = self.trainer.global_step if self.trainer is not None else len(self.losses)
+        self._sampling = step % self.every == 0
+        if self._sampling:
+            self.stds.append({})
+            self.dead.append({})
+            self.saturated.append({})
+
+    def on_before_optimizer_step(self, batch: int, logs: dict | None = None) -> None:
+        if not self._sampling:
+            return
+        relative = {}
+        for name, p in self._weights():
+            if p.grad is None:
+                continue
+            weight = float(np.linalg.norm(as_host(p.data)))
+            grad = float(np.linalg.norm(as_host(p.grad.data)))
+            relative[name] = grad / weight if weight > 0 else (0.0 if grad == 0 else math.inf)
+            self._before[name] = as_host(p.data).copy()
+        self.relative_grads.append(relative)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.losses.append(float((logs or {}).get("loss", math.nan)))
+        if self._before and not (self.trainer is not None and self.trainer.stop_training):
+            params = dict(self._weights())
+            self.update_ratios.append({n: update_ratio(w, params[n].data) for n, w in self._before.items()})
+        self._before = {}
+        self._sampling = False
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._sampling = False  # evaluation forwards are not training samples
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epochs.append({k: float(v) for k, v in (logs or {}).items() if isinstance(v, (int, float))})
+
+    # --------------------------------------------------------------- report
+    def findings(self) -> list[Finding]:
+        """The problems the recorded run shows, most basic first (loss, then
+        activations, gradients, updates, and the train/val curves)."""
+        t = self.thresholds
+        initial = None
+        if self.losses:
+            head = [v for v in self.losses[: self.window] if math.isfinite(v)]
+            initial = sum(head) / len(head) if head else None
+        loss = loss_findings(self.losses, self.window, t)
+        # the train/val curves of a diverged run say nothing more about fitting
+        curves = (
+            [] if any(f.code == "diverging_loss" for f in loss) else curve_findings(self.epochs, initial, t)
+        )
+        return [
+            *loss,
+            *activation_findings(self.stds, self.dead, self.saturated, t),
+            *gradient_findings(self.relative_grads, t),
+            *update_findings(self.update_ratios, t),
+            *curves,
+        ]
+
+    def report(self) -> str:
+        """One line per finding with its remedy, or a line saying none was found."""
+        found = self.findings()
+        head = (
+            f"HealthMonitor: {len(self.losses)} batches, {len(self.epochs)} epochs, "
+            f"{len(self.stds)} sampled batches"
+        )
+        if not found:
+            return f"{head}\nno problem found"
+        return "\n".join([head, *(f"- {f}" for f in found)])
