@@ -5,6 +5,8 @@
     gradlab evaluate RUN_DIR_OR_CHECKPOINT         test accuracy of a run
     gradlab resume RUN_DIR                         continue an interrupted run
     gradlab diagnose [--config FILE.toml] [options] short run + HealthMonitor report
+    gradlab experiment list                        the lab's experiments
+    gradlab experiment run NAME [--quick] [--seed N] [--out DIR]
 
 A bad option or configuration value prints one line naming it and the
 accepted values, and exits with status 2.
@@ -61,7 +63,7 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
 def _parser() -> _Parser:
     parser = _Parser(prog="gradlab", description="Train and evaluate networks with gradlab.")
     sub = parser.add_subparsers(
-        dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume}"
+        dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume,experiment}"
     )
     sub.required = True
     train = sub.add_parser(
@@ -99,7 +101,45 @@ def _parser() -> _Parser:
     evaluate.add_argument("target", metavar="RUN_OR_CHECKPOINT")
     resume = sub.add_parser("resume", help="continue an interrupted run exactly where it stopped")
     resume.add_argument("run_dir", metavar="RUN_DIR")
+    _add_experiment(sub)
     return parser
+
+
+def _add_experiment(sub: Any) -> None:
+    experiment = sub.add_parser("experiment", help="the lab: reproduce a classic experiment",
+                                description="List or run the lab's experiments (gradlab.lab).")
+    actions = experiment.add_subparsers(dest="action", parser_class=_Parser, metavar="{list,run}")
+    actions.required = True
+    actions.add_parser("list", help="name and one-line summary of each experiment")
+    run = actions.add_parser("run", help="run one experiment and write its report",
+                             description="Run an experiment; its report (README.md, numbers.json, "
+                             "PNG figures) goes to --out.")
+    run.add_argument("name", metavar="NAME", help="an experiment name from 'gradlab experiment list'")
+    run.add_argument("--quick", action="store_true", help="a small version that runs in seconds")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--out", metavar="DIR", help="report folder (default lab/NAME)")
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from gradlab import lab
+
+    if args.action == "list":
+        width = max(map(len, lab.EXPERIMENTS))
+        for name in lab.EXPERIMENTS:
+            print(f"{name:<{width}}  {lab.describe(name)}")
+        return 0
+    if args.name not in lab.EXPERIMENTS:
+        sys.stderr.write(f"gradlab experiment: error: unknown experiment {args.name!r}; expected one of: "
+                         f"{', '.join(lab.EXPERIMENTS)}\n")
+        return 2
+    if args.seed < 0:
+        sys.stderr.write(f"gradlab experiment: error: --seed must be >= 0, got {args.seed}\n")
+        return 2
+    report = lab.run(args.name, quick=args.quick, seed=args.seed)
+    page = report.write(args.out or f"lab/{args.name}")
+    print(report.summary())
+    print(f"report: {page}")
+    return 0
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -123,6 +163,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gradlab`` command; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "experiment":
+        return _experiment(args)
     from gradlab.train import Interrupted, recipe, run
 
     try:

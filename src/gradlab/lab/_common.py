@@ -1,0 +1,140 @@
+"""What several experiments share: the digits data as tensors, a plain
+mini-batch training loop, accuracy, and small model builders.
+
+The loop here is deliberately bare (no callbacks, no checkpoints): the lab
+measures steps and curves, and a few lines of visible code are easier to
+read next to a claim than a Trainer configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+import gradlab
+from gradlab import nn
+from gradlab.nn import functional as F
+
+__all__ = ["Data", "accuracy", "batches", "digits_data", "evaluate", "mlp", "seeded", "train_epoch"]
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+@dataclass
+class Data:
+    """Train and validation inputs (float32 tensors) and labels (int64)."""
+
+    x_train: gradlab.Tensor
+    y_train: gradlab.Tensor
+    x_val: gradlab.Tensor
+    y_val: gradlab.Tensor
+
+    @property
+    def n_train(self) -> int:
+        return self.x_train.shape[0]
+
+
+def seeded(seed: int) -> np.random.Generator:
+    """Seed gradlab's default generator (layer initialization, dropout) and
+    return a NumPy generator for the experiment's own draws."""
+    gradlab.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def digits_data(seed: int = 0, n_train: int | None = None, flat: bool = True,
+                standardize: bool = True) -> Data:
+    """The bundled 8x8 digits: 1,437 training and 360 validation images
+    (scikit-learn's copy; stratified split fixed by ``seed``).
+
+    ``n_train`` keeps a random class-balanced-by-chance subset of the
+    training images (small-data experiments). With ``standardize`` the
+    pixels are shifted and scaled by the training set's mean and std (one
+    number each), the input normalization the lectures recommend.
+    ``flat`` gives vectors of 64, otherwise images of shape (1, 8, 8).
+    """
+    from gradlab.data import datasets
+
+    (x_train, y_train), (x_val, y_val) = datasets.digits(seed=seed)
+    if n_train is not None:
+        if not 0 < n_train <= len(x_train):
+            raise ValueError(f"n_train must be in 1..{len(x_train)}, got {n_train!r}")
+        keep = np.random.default_rng(seed).permutation(len(x_train))[:n_train]
+        x_train, y_train = x_train[keep], y_train[keep]
+    if standardize:
+        mean, std = x_train.mean(), x_train.std()
+        x_train, x_val = (x_train - mean) / std, (x_val - mean) / std
+    if flat:
+        x_train, x_val = x_train.reshape(len(x_train), -1), x_val.reshape(len(x_val), -1)
+    as_t = gradlab.from_numpy
+    return Data(as_t(np.ascontiguousarray(x_train, dtype=np.float32)), as_t(y_train),
+                as_t(np.ascontiguousarray(x_val, dtype=np.float32)), as_t(y_val))
+
+
+def mlp(sizes: list[int], activation: str = "relu", batch_norm: bool = False,
+        dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers of ``sizes`` (input first, classes last) with
+    ``activation`` between them, optionally batch norm before each
+    activation and dropout after it."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(b))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def batches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Index arrays of one shuffled epoch (the last batch may be smaller)."""
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def train_epoch(model: nn.Module, optimizer: gradlab.optim.Optimizer, data: Data, batch_size: int,
+                rng: np.random.Generator,
+                loss_fn: Callable[[gradlab.Tensor, gradlab.Tensor], gradlab.Tensor] = F.cross_entropy,
+                after_step: Callable[[float], bool | None] | None = None) -> float:
+    """One shuffled epoch of mini-batch training; returns the mean batch
+    loss. ``after_step(loss)`` is called after each step; returning True
+    ends the epoch early."""
+    model.train()
+    total, count = 0.0, 0
+    for index in batches(data.n_train, batch_size, rng):
+        optimizer.zero_grad()
+        loss = loss_fn(model(data.x_train[index]), data.y_train[index])
+        loss.backward()
+        optimizer.step()
+        value = loss.item()
+        total, count = total + value, count + 1
+        if after_step is not None and after_step(value):
+            break
+    return total / max(count, 1)
+
+
+def evaluate(model: nn.Module, x: gradlab.Tensor, y: gradlab.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy loss, accuracy) of ``model`` in eval mode."""
+    was_training = model.training
+    model.eval()
+    with gradlab.no_grad():
+        logits = model(x)
+        loss = F.cross_entropy(logits, y).item()
+        acc = float((logits.argmax(dim=1) == y).float().mean().item())
+    model.train(was_training)
+    return loss, acc
+
+
+def accuracy(model: nn.Module, x: gradlab.Tensor, y: gradlab.Tensor) -> float:
+    """Fraction of ``x`` that ``model`` classifies as ``y`` (eval mode)."""
+    return evaluate(model, x, y)[1]
