@@ -67,3 +67,12 @@ def test_bad_content_is_rejected_with_a_clear_message(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(NotADirectoryError, match="is not a folder"):
         Report(name="demo", title="A demo").write(tmp_path / "file")
+
+
+def test_a_figure_that_fails_to_save_leaves_no_temporary_file(tmp_path):
+    report = Report(name="demo", title="A demo")
+    _, ax = report.figure("broken")
+    ax.text(0.5, 0.5, r"$\unknowncommand$")  # mathtext fails when the figure is drawn
+    with pytest.raises(ValueError):
+        report.write(tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".png"]

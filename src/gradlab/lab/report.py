@@ -207,7 +207,12 @@ class Report:
         _replace(out / "numbers.json", json.dumps(self.to_json(), indent=2).encode())
         for f in self.figures:
             with tempfile.NamedTemporaryFile(dir=out, suffix=".png", delete=False) as tmp:
-                f.figure.savefig(tmp, format="png", dpi=110)
+                try:
+                    f.figure.savefig(tmp, format="png", dpi=110)
+                except BaseException:
+                    tmp.close()
+                    os.unlink(tmp.name)
+                    raise
             os.replace(tmp.name, out / f"{f.name}.png")
         page = out / "README.md"
         _replace(page, self.to_markdown().encode())
