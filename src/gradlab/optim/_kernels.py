@@ -9,20 +9,30 @@ large layers. They are used on C-contiguous float32/float64 NumPy arrays;
 anything else (a CuPy array, a strided view, another dtype) takes the plain
 array-expression path, which gives the same numbers up to rounding.
 
-Each call covers a whole array, so OpenBLAS may split a long one across its
-threads, as it does for the matrix products (splitting the calls into
-single-thread blocks was measured at 2x slower on a quiet machine: a
-Python-level call per block, and one core left idle).
+These calls run in SciPy's BLAS, which in the usual pip installation is a
+second OpenBLAS library, separate from the one NumPy uses for the matrix
+products, each with its own pool of worker threads. After a call, an
+OpenBLAS pool keeps its workers spinning for a while; when the two pools
+take turns, as the matrix products of a training step and the optimizer's
+updates do, each pool's workers wait for cores held by the other's spinning
+workers, and a small network trained with two threads ran 5 to 12 times
+slower than with one. :func:`serial_blas` therefore runs the optimizer's
+updates with SciPy's pool at one thread (a few microseconds per step) and
+gives it its thread count back afterwards: the matrix products keep NumPy's
+threads, and the fused single-pass kernels stay.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from scipy.linalg import blas
 
-__all__ = ["axpy", "scal"]
+__all__ = ["axpy", "scal", "serial_blas"]
 
 
 _AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
@@ -58,3 +68,41 @@ def scal(a: float, y: Any) -> None:
     out = _SCAL[y.dtype](a, flat)
     if out is not flat:
         flat[...] = out
+
+
+_blas_pools: list[Any] | None = None
+
+
+def _pools() -> list[Any]:
+    """threadpoolctl's controllers of the BLAS libraries that are not
+    NumPy's (found once; threadpoolctl comes with scikit-learn). Empty when
+    NumPy and SciPy share one library, as in conda: one pool cannot fight
+    itself."""
+    global _blas_pools
+    if _blas_pools is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - scikit-learn depends on it
+            _blas_pools = []
+        else:
+            numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
+            pools = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+            _blas_pools = [c for c in pools if not os.path.abspath(c.filepath).startswith(numpy_dir)]
+            if len(_blas_pools) == len(pools) and len(pools) > 1:  # NumPy's not recognized: keep one
+                _blas_pools = pools[1:]
+    return _blas_pools
+
+
+@contextlib.contextmanager
+def serial_blas() -> Iterator[None]:
+    """SciPy's BLAS at one thread inside the block, its own count restored
+    after (see the module docstring for why); NumPy's is left alone."""
+    pools = [(c, c.get_num_threads()) for c in _pools()]
+    pools = [(c, n) for c, n in pools if n is not None and n > 1]
+    for c, _ in pools:
+        c.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for c, n in pools:
+            c.set_num_threads(n)

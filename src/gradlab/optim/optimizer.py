@@ -20,7 +20,7 @@ import numpy as np
 
 from gradlab import backend
 from gradlab.autograd import enable_grad, no_grad
-from gradlab.optim._kernels import axpy
+from gradlab.optim._kernels import axpy, serial_blas
 from gradlab.tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -252,7 +252,7 @@ class Optimizer:
         the model, calls backward and returns the loss) is called first when
         given, and its loss is returned."""
         loss = self._evaluate(closure)
-        with no_grad():
+        with no_grad(), serial_blas():
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
