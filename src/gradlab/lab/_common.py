@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,8 @@ import gradlab
 from gradlab import nn
 from gradlab.nn import functional as F
 
-__all__ = ["Data", "accuracy", "batches", "digits_data", "evaluate", "mlp", "seeded", "train_epoch"]
+__all__ = ["Data", "accuracy", "batches", "calibration", "digits_data", "evaluate", "mlp", "seeded",
+           "train_epoch", "with_label_noise"]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -138,3 +140,36 @@ def evaluate(model: nn.Module, x: gradlab.Tensor, y: gradlab.Tensor) -> tuple[fl
 def accuracy(model: nn.Module, x: gradlab.Tensor, y: gradlab.Tensor) -> float:
     """Fraction of ``x`` that ``model`` classifies as ``y`` (eval mode)."""
     return evaluate(model, x, y)[1]
+
+
+def with_label_noise(data: Data, fraction: float, seed: int = 0) -> Data:
+    """A copy of ``data`` in which ``fraction`` of the training labels
+    (chosen at random) are moved to a different, random class; the
+    validation labels stay clean (the label-noise overfitting setting of
+    Zhang et al. 2017)."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction!r}")
+    rng = np.random.default_rng([seed, 1])
+    y = data.y_train.numpy().copy()
+    n_classes = int(max(y.max(), data.y_val.numpy().max())) + 1
+    flip = rng.choice(len(y), int(round(fraction * len(y))), replace=False)
+    y[flip] = (y[flip] + rng.integers(1, n_classes, len(flip))) % n_classes
+    return Data(data.x_train, gradlab.from_numpy(y), data.x_val, data.y_val)
+
+
+def calibration(prob: np.ndarray, labels: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """Confidence and calibration of predicted class probabilities ``prob``
+    (N, K) against ``labels`` (N,).
+
+    Returns ``confidence`` (mean max probability), ``accuracy``, ``ece``
+    (expected calibration error over ``bins`` equal-width confidence bins,
+    sum_b n_b / N * |acc_b - conf_b|, Guo et al. 2017) and per bin
+    ``bin_count``, ``bin_acc``, ``bin_conf``, plus ``conf`` (N,)."""
+    conf, correct = prob.max(axis=1), prob.argmax(axis=1) == labels
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    bin_acc = np.bincount(which, weights=correct, minlength=bins) / np.maximum(counts, 1)
+    bin_conf = np.bincount(which, weights=conf, minlength=bins) / np.maximum(counts, 1)
+    return {"confidence": float(conf.mean()), "accuracy": float(correct.mean()),
+            "ece": float(np.sum(counts / len(conf) * np.abs(bin_acc - bin_conf))),
+            "bin_count": counts, "bin_acc": bin_acc, "bin_conf": bin_conf, "conf": conf}
