@@ -75,21 +75,19 @@ _blas_pools: list[Any] | None = None
 
 def _pools() -> list[Any]:
     """threadpoolctl's controllers of the BLAS libraries that are not
-    NumPy's (found once; threadpoolctl comes with scikit-learn). Empty when
+    NumPy's (found once). Empty when
     NumPy and SciPy share one library, as in conda: one pool cannot fight
     itself."""
     global _blas_pools
     if _blas_pools is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - scikit-learn depends on it
-            _blas_pools = []
-        else:
-            numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
-            pools = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-            _blas_pools = [c for c in pools if not os.path.abspath(c.filepath).startswith(numpy_dir)]
-            if len(_blas_pools) == len(pools) and len(pools) > 1:  # NumPy's not recognized: keep one
-                _blas_pools = pools[1:]
+        from threadpoolctl import ThreadpoolController
+
+        numpy_dir = os.path.dirname(os.path.abspath(np.__file__))  # also matches numpy.libs/
+        pools = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        _blas_pools = [c for c in pools if not os.path.abspath(c.filepath).startswith(numpy_dir)]
+        if len(_blas_pools) == len(pools) and len(pools) > 1:
+            # NumPy's not recognized by its path: it is loaded first, so it is listed first
+            _blas_pools = pools[1:]
     return _blas_pools
 
 

@@ -127,15 +127,12 @@ def blas_threads(n: int) -> Iterator[None]:
     it as the environment set it). The default recipe's matrices are small
     (a few hundred rows): more BLAS threads only add synchronization, and on
     a busy machine spinning threads slow every product down several times.
-    Uses threadpoolctl, which scikit-learn already depends on."""
+    Uses threadpoolctl."""
     if n <= 0:
         yield
         return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn installs it
-        yield
-        return
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=n, user_api="blas"):
         yield
 
