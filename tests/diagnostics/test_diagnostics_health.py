@@ -112,3 +112,46 @@ def test_bad_arguments_are_named():
         HealthMonitor(every=0)
     with pytest.raises(TypeError, match="thresholds"):
         HealthMonitor(thresholds={"dead": 0.5})
+
+
+class _InterruptAt(gradlab.train.callbacks.Callback):
+    def __init__(self, at):
+        self.at = at
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.trainer.global_step == self.at:
+            self.trainer.request_interrupt()
+
+
+def _monitored_run(tmp_path=None, interrupt_at=None, resume_from=None):
+    gradlab.manual_seed(0)
+    monitor = HealthMonitor(every=3)
+    model = _mlp(nn.ReLU, 2)
+    trainer = Trainer(model, gradlab.optim.SGD(model.parameters(), lr=HEALTHY_LR), nn.CrossEntropyLoss(),
+                      callbacks=[monitor, _InterruptAt(interrupt_at)])
+    path = None if tmp_path is None else tmp_path / "run.ckpt"
+    trainer.fit(_loader(), _loader(2), epochs=2, checkpoint_path=path, resume_from=resume_from)
+    return monitor, path
+
+
+def test_a_resumed_run_reports_on_the_whole_run(tmp_path):
+    whole, _ = _monitored_run()
+    with pytest.raises(gradlab.train.Interrupted):
+        _monitored_run(tmp_path, interrupt_at=21)  # mid second epoch, on a sampled batch
+    resumed, _ = _monitored_run(resume_from=tmp_path / "run.ckpt")
+    assert len(resumed.losses) == len(whole.losses) == 32
+    for name in HealthMonitor._RECORDS:
+        if name != "epochs":
+            assert getattr(resumed, name) == getattr(whole, name), name
+
+    def untimed(epochs):
+        return [{k: v for k, v in e.items() if k != "time"} for e in epochs]
+
+    assert untimed(resumed.epochs) == untimed(whole.epochs)
+    assert len(resumed.stds) == len(whole.stds) == 11 and resumed.stds[-1]
+    assert resumed.report() == whole.report()
+
+
+def test_a_state_without_its_records_is_refused():
+    with pytest.raises(ValueError, match=r"missing \['stds'"):
+        HealthMonitor().load_state_dict({"losses": [], "epochs": []})

@@ -99,6 +99,22 @@ class HealthMonitor(Callback):
         self._sampling = False
         self._before: dict[str, np.ndarray] = {}
 
+    _RECORDS = ("losses", "epochs", "stds", "dead", "saturated", "relative_grads", "update_ratios")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything recorded so far, so that a resumed run's report covers
+        the whole run (saved in run checkpoints)."""
+        return {name: [dict(r) if isinstance(r, dict) else r for r in getattr(self, name)]
+                for name in self._RECORDS}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        missing = [name for name in self._RECORDS if name not in state]
+        if missing:
+            raise ValueError(f"HealthMonitor state is missing {missing}; expected keys {list(self._RECORDS)}")
+        self.reset()
+        for name in self._RECORDS:
+            setattr(self, name, [dict(r) if isinstance(r, dict) else float(r) for r in state[name]])
+
     # ---------------------------------------------------------------- hooks
     def _sink(self, name: str, module: nn.Module, out: Any) -> None:
         if not self._sampling:
