@@ -56,6 +56,9 @@ def test_conv1d(kwargs):
 @pytest.mark.parametrize("kwargs", [
     dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(3, 2), stride=1),
     dict(kernel_size=2, stride=1, dilation=2, padding=1),
+    dict(kernel_size=2, ceil_mode=True), dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=2, stride=3, padding=1, dilation=2, ceil_mode=True),
 ])
 def test_max_pool2d(kwargs):
     twin(nn.MaxPool2d(**kwargs), torch.nn.MaxPool2d(**kwargs), randn(2, 3, 7, 8))
@@ -75,6 +78,10 @@ def test_max_pool2d_ties_go_to_first_and_indices_match():
     dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
     dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
     dict(kernel_size=(2, 3), stride=(1, 2), divisor_override=5),
+    dict(kernel_size=2, ceil_mode=True), dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=(3, 2), stride=(2, 3), ceil_mode=True, divisor_override=4),
 ])
 def test_avg_pool2d(kwargs):
     twin(nn.AvgPool2d(**kwargs), torch.nn.AvgPool2d(**kwargs), randn(2, 3, 7, 8))
@@ -89,6 +96,26 @@ def test_pool1d():
     twin(nn.MaxPool1d(3, 2, 1), torch.nn.MaxPool1d(3, 2, 1), randn(2, 3, 9))
     twin(nn.AvgPool1d(3, 2, 1), torch.nn.AvgPool1d(3, 2, 1), randn(2, 3, 9))
     twin(nn.AdaptiveAvgPool1d(4), torch.nn.AdaptiveAvgPool1d(4), randn(2, 3, 9))
+    twin(nn.MaxPool1d(2, ceil_mode=True), torch.nn.MaxPool1d(2, ceil_mode=True), randn(2, 3, 9))
+    twin(nn.AvgPool1d(4, 3, 1, ceil_mode=True), torch.nn.AvgPool1d(4, 3, 1, ceil_mode=True), randn(2, 3, 9))
+
+
+@pytest.mark.parametrize("size", range(4, 12))
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 3, 0), (4, 3, 2)])
+def test_ceil_mode_output_sizes_match_torch(size, kernel, stride, padding):
+    a = randn(1, 1, size, size + 1)
+    for ours, theirs in ((nn.MaxPool2d, torch.nn.MaxPool2d), (nn.AvgPool2d, torch.nn.AvgPool2d)):
+        args = (kernel, stride, padding)
+        out = ours(*args, ceil_mode=True)(gradlab.tensor(a))
+        ref = theirs(*args, ceil_mode=True)(torch.tensor(a))
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_ceil_mode_indices_match_torch():
+    a = randn(2, 3, 7, 9)
+    _, idx = nn.MaxPool2d(2, ceil_mode=True, return_indices=True)(gradlab.tensor(a))
+    _, tidx = torch.nn.MaxPool2d(2, ceil_mode=True, return_indices=True)(torch.tensor(a))
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
 
 
 def test_flatten_unflatten():
@@ -166,6 +193,8 @@ def test_identity():
     (lambda: nn.Conv1d(2, 3, 2, dilation=2, padding="same"), [(2, 2, 5)]),
     (lambda: nn.MaxPool2d(3, 2, 1), [(1, 2, 5, 5)]),
     (lambda: nn.AvgPool2d(3, 2, 1, count_include_pad=False), [(1, 2, 5, 5)]),
+    (lambda: nn.MaxPool2d(2, ceil_mode=True), [(1, 2, 5, 5)]),
+    (lambda: nn.AvgPool2d(3, 2, ceil_mode=True), [(1, 2, 6, 5)]),
     (lambda: nn.AdaptiveAvgPool2d((2, 3)), [(1, 2, 5, 4)]),
     (lambda: nn.BatchNorm2d(2), [(3, 2, 2, 2)]),
     (lambda: nn.BatchNorm1d(2).eval(), [(3, 2)]),

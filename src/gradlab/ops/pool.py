@@ -17,7 +17,7 @@ import math
 
 from gradlab import backend
 from gradlab.autograd.node import Op
-from gradlab.ops.conv import Unfold, _out_size, _tuple, unfold_array
+from gradlab.ops.conv import Unfold, _tuple, unfold_array
 from gradlab.tensor import Tensor
 
 
@@ -106,7 +106,23 @@ class MaxPoolScatter(Op, _Windows):
                                    dilation=self.dilation, offsets=self.offsets, which=self.which)
 
 
-def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name: str) -> tuple:
+def _pool_size(size: int, k: int, s: int, p: int, r: int, ceil_mode: bool) -> int:
+    """Output length of a pooling: floor (or ceil) of (L + 2p - r(k-1) - 1)/s + 1; with
+    ``ceil_mode`` the last window must still start inside the input or its left padding,
+    as PyTorch."""
+    span = size + 2 * p - r * (k - 1) - 1
+    if not ceil_mode or span < 0:
+        return span // s + 1
+    out = -(-span // s) + 1
+    if (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name: str,
+               ceil_mode: bool = False) -> tuple:
+    """(kernel, stride, pads, dilation, output sizes); ``pads`` holds (left, right) per
+    axis, the right one grown so that the last window of ``ceil_mode`` fits."""
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(x.shape)}")
     kernel = _tuple(kernel_size, nd, "kernel_size")
@@ -119,11 +135,14 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name:
     if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
         raise RuntimeError(f"{name}: padding should be at most half of the kernel size, "
                            f"but got padding={pads} and kernel_size={kernel}")
-    sizes = tuple(_out_size(s, k, st, p, p, r) for s, k, st, p, r in
+    sizes = tuple(_pool_size(s, k, st, p, r, ceil_mode) for s, k, st, p, r in
                   zip(x.shape[-nd:], kernel, stride, pads, dilation))
     if any(o < 1 for o in sizes):
         raise RuntimeError(f"{name}: output size {sizes} is too small for input {tuple(x.shape)}")
-    return kernel, stride, tuple((p, p) for p in pads), dilation, sizes
+    # the right padding that the last window reaches (beyond p only with ceil_mode)
+    reach = tuple(max(p, (o - 1) * st + r * (k - 1) + 1 - s - p) for o, st, r, k, s, p in
+                  zip(sizes, stride, dilation, kernel, x.shape[-nd:], pads))
+    return kernel, stride, tuple(zip(pads, reach)), dilation, sizes
 
 
 def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -132,12 +151,11 @@ def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     ``return_indices`` also the flat index of each maximum within its
     (n, c) plane, as PyTorch."""
     name = f"max_pool{nd}d"
-    if ceil_mode:
-        raise NotImplementedError(f"{name}: ceil_mode=True is not supported")
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = x.unsqueeze(0)
-    kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, dilation, nd, name)
+    kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, dilation, nd, name,
+                                                       bool(ceil_mode))
     xp = backend.array_module(x.data)
     windows = unfold_array(x.data, kernel, stride, pads, dilation, value=-xp.inf, layout="windows")
     n, c = x.shape[:2]
@@ -176,24 +194,40 @@ def avg_pool(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = F
     the divisor unless ``count_include_pad=False``; ``divisor_override``
     replaces the divisor."""
     name = f"avg_pool{nd}d"
-    if ceil_mode:
-        raise NotImplementedError(f"{name}: ceil_mode=True is not supported")
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = x.unsqueeze(0)
-    kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, 1, nd, name)
+    kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, 1, nd, name,
+                                                       bool(ceil_mode))
     n, c = x.shape[:2]
     cols = Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
     total = cols.reshape(c, math.prod(kernel), n, *sizes).sum(1).transpose(0, 1)
+    overhang = any(hi > lo for lo, hi in pads)  # ceil_mode windows past the padded input
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError("divisor_override must be non-zero")
         out = total / divisor_override
-    elif count_include_pad or not any(p for p, _ in pads):
+    elif not overhang and (count_include_pad or not any(lo for lo, _ in pads)):
         out = total / math.prod(kernel)
     else:
-        xp = backend.array_module(x.data)
-        ones = xp.ones((1, 1, *x.shape[2:]), dtype=x.dtype)
-        counts = unfold_array(ones, kernel, stride, pads, dilation).reshape(math.prod(kernel), *sizes).sum(0)
+        counts = _window_counts(x, kernel, stride, pads, dilation, sizes, count_include_pad)
         out = total / Tensor._make(counts)
     return out.squeeze(0) if unbatched else out
+
+
+def _window_counts(x: Tensor, kernel, stride, pads, dilation, sizes, count_include_pad: bool):
+    """The divisor of each window, as PyTorch: the window's cells inside the
+    padded input (``count_include_pad``) or inside the input itself; the
+    cells past the padding that ceil_mode reaches never count."""
+    xp = backend.array_module(x.data)
+    mask = None
+    for size, (lo, hi) in zip(x.shape[2:], pads):
+        line = xp.zeros(size + lo + hi, dtype=x.dtype)
+        if count_include_pad:
+            line[: size + 2 * lo] = 1
+        else:
+            line[lo: lo + size] = 1
+        mask = line if mask is None else mask[..., None] * line
+    mask = mask.reshape((1, 1) + mask.shape)
+    no_pads = tuple((0, 0) for _ in pads)
+    return unfold_array(mask, kernel, stride, no_pads, dilation).reshape(math.prod(kernel), *sizes).sum(0)
