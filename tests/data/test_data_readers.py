@@ -3,42 +3,18 @@ and the errors for malformed or missing files. The files are written here
 with struct/gzip, independently of the readers."""
 
 import gzip
-import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from data_files import cifar_folder, idx_bytes, mnist_files, write_file
 from gradlab.data.datasets import cifar10, fashion_mnist, mnist, read_cifar_binary, read_idx
-
-
-def _idx_bytes(array, code=0x08, fmt=">u1"):
-    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    return header + np.ascontiguousarray(array, dtype=fmt).tobytes()
-
-
-def _write(path, payload, compress):
-    path = Path(str(path) + ".gz") if compress else Path(path)
-    path.write_bytes(gzip.compress(payload) if compress else payload)
-    return path
-
-
-def _mnist_files(directory, rng, n_train=5, n_test=3, compress=True):
-    directory.mkdir(parents=True, exist_ok=True)
-    content = {}
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-        _write(directory / f"{prefix}-images-idx3-ubyte", _idx_bytes(images), compress)
-        _write(directory / f"{prefix}-labels-idx1-ubyte", _idx_bytes(labels), compress)
-        content[prefix] = (images, labels)
-    return content
 
 
 @pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("loader,folder", [(mnist, "mnist"), (fashion_mnist, "fashion_mnist")])
 def test_idx_round_trip(tmp_path, compress, loader, folder):
-    content = _mnist_files(tmp_path / folder, np.random.default_rng(0), compress=compress)
+    content = mnist_files(tmp_path / folder, np.random.default_rng(0), compress=compress)
     (xr, yr), (xt, yt) = loader(tmp_path, scale=False)
     np.testing.assert_array_equal(xr, content["train"][0][:, None])
     np.testing.assert_array_equal(yr, content["train"][1])
@@ -54,7 +30,7 @@ def test_idx_round_trip(tmp_path, compress, loader, folder):
                                       (0x0E, ">f8")])
 def test_read_idx_all_types(tmp_path, code, fmt):
     array = (np.arange(24).reshape(2, 3, 4) - 7).astype(fmt)
-    path = _write(tmp_path / "a.idx", _idx_bytes(array, code, fmt), compress=False)
+    path = write_file(tmp_path / "a.idx", idx_bytes(array, code, fmt), compress=False)
     out = read_idx(path)
     np.testing.assert_array_equal(out, array)
     assert out.dtype.isnative
@@ -63,9 +39,9 @@ def test_read_idx_all_types(tmp_path, code, fmt):
 def test_wrong_magic_names_file_and_expectation(tmp_path):
     labels = np.arange(4, dtype=np.uint8)
     directory = tmp_path / "mnist"
-    _mnist_files(directory, np.random.default_rng(1))
+    mnist_files(directory, np.random.default_rng(1))
     # a label file where an image file belongs
-    _write(directory / "train-images-idx3-ubyte", _idx_bytes(labels), compress=True)
+    write_file(directory / "train-images-idx3-ubyte", idx_bytes(labels), compress=True)
     with pytest.raises(ValueError, match=r"images-idx3-ubyte\.gz has the wrong magic number 2049.*2051"):
         mnist(tmp_path)
     bad = tmp_path / "junk.idx"
@@ -76,26 +52,26 @@ def test_wrong_magic_names_file_and_expectation(tmp_path):
 
 def test_truncated_idx(tmp_path):
     images = np.zeros((3, 28, 28), dtype=np.uint8)
-    payload = _idx_bytes(images)
-    short = _write(tmp_path / "short", payload[:-10], compress=False)
+    payload = idx_bytes(images)
+    short = write_file(tmp_path / "short", payload[:-10], compress=False)
     with pytest.raises(ValueError, match=r"short is truncated: .*shape \(3, 28, 28\).*2352 bytes.*2342"):
         read_idx(short)
     gz = tmp_path / "cut.gz"
     gz.write_bytes(gzip.compress(payload)[:-20])
     with pytest.raises(ValueError, match="cut.gz is a truncated or damaged gzip"):
         read_idx(gz)
-    header = _write(tmp_path / "header", payload[:6], compress=False)
+    header = write_file(tmp_path / "header", payload[:6], compress=False)
     with pytest.raises(ValueError, match="header is truncated"):
         read_idx(header)
-    long = _write(tmp_path / "long", payload + b"\x00", compress=False)
+    long = write_file(tmp_path / "long", payload + b"\x00", compress=False)
     with pytest.raises(ValueError, match="1 bytes after"):
         read_idx(long)
 
 
 def test_mismatched_counts(tmp_path):
     directory = tmp_path / "mnist"
-    _mnist_files(directory, np.random.default_rng(2))
-    _write(directory / "t10k-labels-idx1-ubyte", _idx_bytes(np.zeros(7, np.uint8)), compress=True)
+    mnist_files(directory, np.random.default_rng(2))
+    write_file(directory / "t10k-labels-idx1-ubyte", idx_bytes(np.zeros(7, np.uint8)), compress=True)
     with pytest.raises(ValueError, match="3 images but .*7 labels"):
         mnist(tmp_path)
 
@@ -108,27 +84,8 @@ def test_missing_file_says_where_to_put_it(tmp_path):
     assert "download=True" in message and "https://" in message
 
 
-def _cifar_records(rng, n):
-    labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-    images = rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)
-    raw = b"".join(bytes([labels[i]]) + images[i].tobytes() for i in range(n))
-    return raw, images, labels
-
-
-def _cifar_folder(root, rng, sizes=(2, 1, 3, 1, 2, 4)):
-    folder = root / "cifar10" / "cifar-10-batches-bin"
-    folder.mkdir(parents=True)
-    names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
-    content = {}
-    for name, n in zip(names, sizes):
-        raw, images, labels = _cifar_records(rng, n)
-        (folder / name).write_bytes(raw)
-        content[name] = (images, labels)
-    return folder, content
-
-
 def test_cifar_round_trip(tmp_path):
-    _, content = _cifar_folder(tmp_path, np.random.default_rng(3))
+    _, content = cifar_folder(tmp_path, np.random.default_rng(3))
     (xr, yr), (xt, yt) = cifar10(tmp_path, scale=False)
     train_images = np.concatenate([content[f"data_batch_{i}.bin"][0] for i in range(1, 6)])
     train_labels = np.concatenate([content[f"data_batch_{i}.bin"][1] for i in range(1, 6)])
@@ -151,7 +108,7 @@ def test_cifar_layout_is_channel_planes(tmp_path):
 
 
 def test_cifar_malformed(tmp_path):
-    folder, _ = _cifar_folder(tmp_path, np.random.default_rng(4))
+    folder, _ = cifar_folder(tmp_path, np.random.default_rng(4))
     path = folder / "data_batch_3.bin"
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(ValueError, match=r"data_batch_3.bin is truncated.*3073-byte records"):
@@ -163,7 +120,7 @@ def test_cifar_malformed(tmp_path):
 
 
 def test_cifar_missing_file(tmp_path):
-    folder, _ = _cifar_folder(tmp_path, np.random.default_rng(5))
+    folder, _ = cifar_folder(tmp_path, np.random.default_rng(5))
     (folder / "test_batch.bin").unlink()
     with pytest.raises(FileNotFoundError, match=r"test_batch.bin.*cifar-10-binary.tar.gz.*download=True"):
         cifar10(tmp_path)

@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from data_files import cifar_folder, mnist_files
+from gradlab.cli import main
 
 SMALL = """
 epochs = 2
@@ -249,3 +253,29 @@ def test_default_recipe_reaches_99_percent_on_digits(tmp_path):
     summary = run.train_run(recipe.resolve_config({"output": str(tmp_path)}), out=out)
     assert summary["test_accuracy"] >= 0.99, out.getvalue()
     assert summary["test_samples"] == 360
+
+
+@pytest.mark.parametrize("kind", ["mnist", "fashion-mnist", "cifar10"])
+def test_train_on_local_files_of_the_standard_formats(tmp_path, kind, capsys):
+    rng = np.random.default_rng(0)
+    if kind == "cifar10":
+        cifar_folder(tmp_path, rng, sizes=(8, 8, 8, 8, 8, 12))  # 3x32x32 images
+    else:
+        mnist_files(tmp_path / kind.replace("-", "_"), rng, n_train=40, n_test=12)  # 1x28x28
+    n_test = 12
+    (tmp_path / "small.toml").write_text(SMALL.replace("epochs = 2", "epochs = 1"))
+    status = main(["train", "--config", str(tmp_path / "small.toml"), "--data", f"{kind}:{tmp_path}",
+                   "--output", str(tmp_path / "runs"), "--batch-size", "16"])
+    assert status == 0, capsys.readouterr().err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["test_samples"] == n_test
+    assert f"/{n_test})" in capsys.readouterr().out
+    config = (run_dir / "config.toml").read_text()
+    assert f'name = "{kind}:{tmp_path}"' in config
+
+
+def test_train_on_a_missing_data_folder_names_it(tmp_path, capsys):
+    assert main(["train", "--data", f"mnist:{tmp_path / 'nowhere'}", "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "nowhere") in err
