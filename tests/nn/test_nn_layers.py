@@ -30,6 +30,12 @@ CONV2D = [
     dict(in_channels=4, out_channels=4, kernel_size=2, padding="same", dilation=2, groups=4),
     dict(in_channels=4, out_channels=6, kernel_size=3, padding="valid", bias=False),
     dict(in_channels=4, out_channels=2, kernel_size=4, padding="same"),
+    dict(in_channels=4, out_channels=6, kernel_size=3, padding=1, padding_mode="reflect"),
+    dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=(2, 1), padding_mode="replicate"),
+    dict(in_channels=4, out_channels=4, kernel_size=(2, 3), padding=(1, 2), groups=2,
+         padding_mode="circular"),
+    dict(in_channels=4, out_channels=2, kernel_size=4, padding="same", dilation=(1, 2),
+         padding_mode="reflect"),
 ]
 
 
@@ -47,6 +53,8 @@ def test_conv2d_unbatched_and_eval():
     dict(in_channels=3, out_channels=4, kernel_size=3),
     dict(in_channels=4, out_channels=2, kernel_size=2, stride=2, padding=1, dilation=2, groups=2),
     dict(in_channels=3, out_channels=3, kernel_size=4, padding="same"),
+    dict(in_channels=3, out_channels=2, kernel_size=3, padding=2, padding_mode="circular"),
+    dict(in_channels=3, out_channels=2, kernel_size=4, padding="same", padding_mode="replicate"),
 ])
 def test_conv1d(kwargs):
     c = kwargs["in_channels"]
@@ -191,6 +199,7 @@ def test_identity():
     (lambda: nn.Linear(3, 2), [(2, 3)]),
     (lambda: nn.Conv2d(2, 4, 3, stride=2, padding=1, groups=2), [(1, 2, 5, 4)]),
     (lambda: nn.Conv1d(2, 3, 2, dilation=2, padding="same"), [(2, 2, 5)]),
+    (lambda: nn.Conv2d(2, 2, 3, padding=1, padding_mode="reflect"), [(1, 2, 4, 4)]),
     (lambda: nn.MaxPool2d(3, 2, 1), [(1, 2, 5, 5)]),
     (lambda: nn.AvgPool2d(3, 2, 1, count_include_pad=False), [(1, 2, 5, 5)]),
     (lambda: nn.MaxPool2d(2, ceil_mode=True), [(1, 2, 5, 5)]),

@@ -169,6 +169,32 @@ def test_pad(widths, value):
           lambda t: torch.nn.functional.pad(t, widths, value=value), X)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,widths", [((2, 3, 5), (2, 1)), ((2, 3, 4, 5), (1, 2, 3, 0)),
+                                          ((1, 2, 4, 3, 5), (1, 1, 2, 1, 0, 2))], ids=str)
+def test_pad_modes(mode, shape, widths):
+    a = randn(*shape)
+    check(lambda t: gradlab.pad(t, widths, mode=mode),
+          lambda t: torch.nn.functional.pad(t, widths, mode=mode), a)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_pad_modes_double_backward(mode):
+    a = gradlab.tensor(randn(2, 3, 4), requires_grad=True)
+    assert gradlab.autograd.gradcheck(lambda t: gradlab.pad(t * t, (2, 1), mode=mode), (a,))
+    assert gradlab.autograd.gradgradcheck(lambda t: gradlab.pad(t * t, (2, 1), mode=mode), (a,))
+
+
+def test_pad_mode_errors_name_the_limit():
+    x = gradlab.ones(1, 2, 3)
+    with pytest.raises(RuntimeError, match=r"reflect padding \(3, 0\) must be less than the size 3"):
+        gradlab.pad(x, (3, 0), mode="reflect")
+    with pytest.raises(RuntimeError, match=r"circular padding \(0, 4\) must be at most the size 3"):
+        gradlab.pad(x, (0, 4), mode="circular")
+    with pytest.raises(ValueError, match="'replicate' or 'circular', got 'edge'"):
+        gradlab.pad(x, (1, 1), mode="edge")
+
+
 def test_pad_0_width_and_empty():
     check(lambda t: gradlab.pad(t, (0, 0)), lambda t: torch.nn.functional.pad(t, (0, 0)), X)
     e = np.zeros((2, 0))

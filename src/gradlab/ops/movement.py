@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from gradlab import backend
 from gradlab.autograd.engine import sum_to
 from gradlab.autograd.node import Op
@@ -310,11 +312,24 @@ def unbind(x: Tensor, dim: int = 0) -> tuple:
     return tuple(x[lead + (i,)] for i in range(x.shape[d]))
 
 
+# the NumPy np.pad mode that gives each PyTorch mode's source index
+_INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad with ``value``; ``pad`` lists (before, after) pairs starting from
-    the last dimension, as ``torch.nn.functional.pad``."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant'")
+    """Pad the last ``len(pad) // 2`` dimensions; ``pad`` lists (before,
+    after) pairs starting from the last dimension, as
+    ``torch.nn.functional.pad``.
+
+    ``mode``: "constant" (fill with ``value``), "reflect" (mirror without
+    repeating the edge: 3 2 | 1 2 3 | 2 1), "replicate" (repeat the edge:
+    1 1 | 1 2 3 | 3 3) or "circular" (wrap around: 2 3 | 1 2 3 | 1 2). The
+    last three are gathers of the input (each output element copies one
+    input element), so their gradient adds each output's gradient to the
+    element it copied.
+    """
+    if mode not in ("constant", *_INDEX_MODES):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     pad = list(pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
@@ -325,7 +340,24 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(x, widths=tuple(widths), value=value)
+    if mode == "constant":
+        return Pad.apply(x, widths=tuple(widths), value=value)
+    for d, (lo, hi) in enumerate(widths):
+        if not (lo or hi):
+            continue
+        n = x.shape[d]
+        if mode == "reflect" and max(lo, hi) >= n:
+            raise RuntimeError(f"pad: reflect padding ({lo}, {hi}) must be less than the size {n} of "
+                               f"dimension {d} of the input of shape {tuple(x.shape)}")
+        if mode == "circular" and max(lo, hi) > n:
+            raise RuntimeError(f"pad: circular padding ({lo}, {hi}) must be at most the size {n} of "
+                               f"dimension {d} of the input of shape {tuple(x.shape)}")
+        if n == 0:
+            raise RuntimeError(f"pad: {mode} padding needs a non-empty dimension {d}, got shape "
+                               f"{tuple(x.shape)}")
+        source = np.pad(np.arange(n), (lo, hi), mode=_INDEX_MODES[mode])
+        x = x[(slice(None),) * d + (source,)]
+    return x
 
 
 def flip(x: Tensor, dims_: Any) -> Tensor:

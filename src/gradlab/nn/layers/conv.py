@@ -28,8 +28,9 @@ class _ConvNd(Module):
             raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
             raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode={padding_mode!r} is not supported; only 'zeros'")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, nd, "kernel_size")
         self.stride = _tuple(stride, nd, "stride")
@@ -51,6 +52,19 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters(generator)
 
+    def _pad_input(self, x: Tensor) -> tuple[Tensor, Any]:
+        """For a ``padding_mode`` other than zeros, ``x`` padded that way and
+        the conv padding 0, as PyTorch; otherwise ``x`` and the padding."""
+        if self.padding_mode == "zeros" or self.padding == "valid":
+            return x, self.padding
+        if self.padding == "same":  # the total d (k - 1), the odd cell on the right
+            pairs = [(r * (k - 1) // 2, r * (k - 1) - r * (k - 1) // 2)
+                     for k, r in zip(self.kernel_size, self.dilation)]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        flat = [v for lo_hi in reversed(pairs) for v in lo_hi]
+        return F.pad(x, flat, mode=self.padding_mode), 0
+
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """PyTorch's default: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
         default_init_(self.weight, self.bias, generator)
@@ -65,6 +79,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -75,7 +91,8 @@ class Conv1d(_ConvNd):
     _nd = 1
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._pad_input(input)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -94,4 +111,5 @@ class Conv2d(_ConvNd):
     _nd = 2
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._pad_input(input)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
