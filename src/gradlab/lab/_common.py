@@ -17,9 +17,10 @@ import numpy as np
 import gradlab
 from gradlab import nn
 from gradlab.nn import functional as F
+from gradlab.train import metrics
 
-__all__ = ["Data", "accuracy", "batches", "calibration", "digits_data", "evaluate", "mlp", "seeded",
-           "train_epoch", "with_label_noise"]
+__all__ = ["Data", "accuracy", "batches", "calibration", "digits_data", "evaluate", "first_reaching", "mlp",
+           "seeded", "train_epoch", "with_label_noise"]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -132,9 +133,15 @@ def evaluate(model: nn.Module, x: gradlab.Tensor, y: gradlab.Tensor) -> tuple[fl
     with gradlab.no_grad():
         logits = model(x)
         loss = F.cross_entropy(logits, y).item()
-        acc = float((logits.argmax(dim=1) == y).float().mean().item())
+        acc = metrics.accuracy(logits, y)
     model.train(was_training)
     return loss, acc
+
+
+def first_reaching(steps: list[int], values: list[float], target: float, *, above: bool) -> int | None:
+    """The first of ``steps`` whose value reaches ``target`` (>= it with
+    ``above``, <= it otherwise); None if none does."""
+    return next((s for s, v in zip(steps, values) if (v >= target if above else v <= target)), None)
 
 
 def accuracy(model: nn.Module, x: gradlab.Tensor, y: gradlab.Tensor) -> float:

@@ -31,7 +31,7 @@ import numpy as np
 
 import gradlab
 from gradlab import diagnostics, nn, optim
-from gradlab.lab._common import Data, batches, digits_data, evaluate, mlp, seeded
+from gradlab.lab._common import Data, batches, digits_data, evaluate, first_reaching, mlp, seeded
 from gradlab.lab.report import Report
 from gradlab.nn import functional as F
 from gradlab.nn import init
@@ -65,11 +65,6 @@ def _race(activation: str, lr: float, data: Data, seed: int, hidden: list[int], 
             if step >= max_steps:
                 break
     return steps, errors
-
-
-def _steps_to(steps: list[int], errors: list[float], target: float) -> int | None:
-    """The first step at which the error is <= ``target`` (None if never)."""
-    return next((s for s, e in zip(steps, errors) if e <= target), None)
 
 
 def _dead_after_training(lr: float, data: Data, seed: int, hidden: list[int], epochs: int) -> dict:
@@ -122,7 +117,7 @@ def run(quick: bool = False, seed: int = 0) -> Report:
         best = None
         for lr in lr_grid:
             steps, errors = _race(kind, lr, data, seed, hidden, max_steps, target, every)
-            reached = _steps_to(steps, errors, target)
+            reached = first_reaching(steps, errors, target, above=False)
             rows.append([kind, lr, reached if reached is not None else f"> {max_steps}", errors[-1]])
             key = reached if reached is not None else float("inf")
             if best is None or key < best[0]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradlab import optim
-from gradlab.lab._common import Data, accuracy, digits_data, mlp, seeded, train_epoch
+from gradlab.lab._common import Data, accuracy, digits_data, first_reaching, mlp, seeded, train_epoch
 from gradlab.lab.report import Report
 
 __all__ = ["run"]
@@ -70,14 +70,6 @@ def _curve(data: Data, sizes: list[int], activation: str, batch_norm: bool, lr: 
     return at, acc
 
 
-def _steps_to(at: list[int], acc: list[float], target: float) -> int | None:
-    """The first evaluated step with accuracy >= target (None: never)."""
-    for step, value in zip(at, acc):
-        if value >= target - 1e-9:
-            return step
-    return None
-
-
 def run(quick: bool = False, seed: int = 0) -> Report:
     """Steps to the plain network's best accuracy, with and without BN, at
     1x, 5x and 30x the base rate, ReLU and sigmoid."""
@@ -93,7 +85,7 @@ def run(quick: bool = False, seed: int = 0) -> Report:
         curves[name] = _curve(data, sizes, activation, bn, BASE_LR * mult, steps, every, batch, seed)
 
     target = max(curves["Plain"][1])
-    reach = {name: _steps_to(*curves[name], target) for name in curves}
+    reach = {name: first_reaching(*curves[name], target - 1e-9, above=True) for name in curves}
     best = {name: max(curves[name][1]) for name in curves}
     final = {name: curves[name][1][-1] for name in curves}
     report.numbers.update({

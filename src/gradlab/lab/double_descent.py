@@ -32,20 +32,12 @@ import numpy as np
 
 import gradlab
 from gradlab import optim
-from gradlab.lab._common import digits_data, mlp, seeded
+from gradlab.lab._common import accuracy, digits_data, mlp, seeded, with_label_noise
 from gradlab.lab.report import Report
 from gradlab.nn import functional as F
 
 NAME = "double-descent"
 NOISE = 0.2
-
-
-def _noisy_labels(y: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """``y`` with a random ``fraction`` of the labels moved to another class."""
-    flip = rng.random(len(y)) < fraction
-    noisy = y.copy()
-    noisy[flip] = (y[flip] + rng.integers(1, 10, int(flip.sum()))) % 10
-    return noisy
 
 
 def _random_features(x: gradlab.Tensor, weights: gradlab.Tensor) -> np.ndarray:
@@ -84,12 +76,8 @@ def _network_sweep(data, labels: np.ndarray, widths: list[int], steps: int) -> d
             opt.zero_grad()
             F.cross_entropy(model(data.x_train), y).backward()
             opt.step()
-        model.eval()
-        with gradlab.no_grad():
-            train = float((model(data.x_train).argmax(dim=1) != y).float().mean().item())
-            test = float((model(data.x_val).argmax(dim=1) != data.y_val).float().mean().item())
-        out["train_error"].append(train)
-        out["test_error"].append(test)
+        out["train_error"].append(1.0 - accuracy(model, data.x_train, y))
+        out["test_error"].append(1.0 - accuracy(model, data.x_val, data.y_val))
         out["params"].append(sum(p.numel() for p in model.parameters()))
     return out
 
@@ -102,11 +90,11 @@ def run(quick: bool = False, seed: int = 0) -> Report:
                     "width on the clean validation digits.",
         quick=quick, seed=seed)
     n_train = 200
-    rng = seeded(seed)
+    seeded(seed)
     gen = gradlab.Generator().manual_seed(seed)
     data = digits_data(seed, n_train=n_train)
     clean = data.y_train.numpy()
-    labels = _noisy_labels(clean, NOISE, rng)
+    labels = with_label_noise(data, NOISE, seed).y_train.numpy()
     n_points, draws = (14, 3) if quick else (26, 5)
     widths = sorted(set(np.round(np.logspace(1, np.log10(20 * n_train), n_points)).astype(int).tolist())
                     | {n_train})
