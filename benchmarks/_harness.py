@@ -4,15 +4,22 @@ Import this module *first* in a benchmark: it pins the thread count of every
 BLAS/OpenMP pool (NumPy's OpenBLAS and PyTorch's) to the same number before
 either library loads, so the two frameworks run on equal terms.
 
-gradlab and PyTorch are timed in one process, in two phases: every gradlab
-case first, then PyTorch is imported and every PyTorch case runs. The order
-matters. Loading PyTorch into a process slows NumPy's OpenBLAS there by
-1.3-1.5x on this project's machines, even if no torch function is ever
-called (measured in one process before and after ``import torch``; a known
-interaction, pytorch/pytorch#158005). gradlab's users do not have torch
-loaded, and PyTorch always runs with NumPy loaded, so each framework is
-measured as its users run it. Benchmarks must therefore reach torch only
-through :func:`torch`, inside their PyTorch cases.
+gradlab and PyTorch run in two worker processes, and their timing rounds
+alternate: gradlab, PyTorch, PyTorch, gradlab, ... with a pause between
+rounds for the previous round's worker threads to go idle. Two things make
+this necessary:
+
+* Loading PyTorch into a process slows NumPy's OpenBLAS there by 1.3-1.5x on
+  this project's machines, even if no torch function is ever called (a known
+  interaction, pytorch/pytorch#158005). gradlab's users do not have torch
+  loaded, so gradlab's worker never imports it; benchmarks reach torch only
+  through :func:`torch`, inside their PyTorch cases.
+* The machines are virtual and shared, and their speed drifts by 30% or
+  more over tens of seconds. Timing all of one side and then all of the
+  other (as this harness once did) let that drift into the ratio: the same
+  code measured 0.99x and 1.41x in consecutive runs. Alternating rounds
+  exposes both sides to the same drift, and each side's best round is its
+  least disturbed measurement.
 
     python benchmarks/bench_engine.py [--threads N] [--repeat R]
 """
@@ -20,11 +27,15 @@ through :func:`torch`, inside their PyTorch cases.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
+from typing import Any, NoReturn
 
 _parser = argparse.ArgumentParser(add_help=False)
 _parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "2")))
@@ -36,7 +47,8 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-SETTLE = 0.3  # seconds for the other library's worker threads to stop spinning
+# seconds between rounds, for the last round's worker threads to stop spinning
+SETTLE = float(os.environ.get("BENCH_SETTLE", "0.3"))
 
 
 def torch() -> ModuleType:
@@ -70,31 +82,125 @@ def timeit(fn: Callable[[], object], *, min_time: float = 0.1, repeat: int | Non
     return best
 
 
-def _settle() -> None:
-    # Let the worker threads of the phase before stop spinning (OpenBLAS
-    # spins for about 2^28 cycles after a call). A busy wait, not a sleep:
-    # an idle core would be clocked down and the next phase would pay for it.
-    end = time.perf_counter() + SETTLE
-    while time.perf_counter() < end:
-        pass
-
-
 Case = tuple[str, Callable[[], Callable[[], object]], Callable[[], Callable[[], object]], "float | None"]
+"""``(name, make_gradlab_step, make_torch_step, target_ratio)``: each factory
+builds its side's data and model and returns the function to time."""
+
+_ROLE = os.environ.get("GRADLAB_BENCH_ROLE")  # "gradlab" or "torch" in a worker process
+_SIDES = ("gradlab", "torch")
+
+
+@dataclass
+class Timing:
+    """Seconds per call of each side (its best round), and what each side's
+    function returned in its last round (a number or tuple, or None)."""
+
+    ours: float
+    theirs: float
+    ours_value: object = None
+    theirs_value: object = None
+
+
+def measure(cases: list[Case], *, min_time: float = 0.1, warmup: int = 3,
+            repeat: int | None = None) -> list[Timing]:
+    """Time every case's two steps in alternating rounds, each side in its
+    own worker process (see the module docstring); ``repeat`` rounds per
+    side, each calling the step often enough to last ``min_time`` seconds
+    (at least once). In a worker process this serves the coordinator and
+    exits instead of returning."""
+    if _ROLE is not None:
+        _serve(cases, _SIDES.index(_ROLE), min_time=min_time, warmup=warmup)
+    repeat = repeat or ARGS.repeat
+    workers = [_Worker(side) for side in _SIDES]
+    try:
+        timings = []
+        for i in range(len(cases)):
+            numbers = [w.ask("prepare", i) for w in workers]
+            best = [float("inf"), float("inf")]
+            values: list[object] = [None, None]
+            for r in range(repeat):
+                for side in ((0, 1) if r % 2 == 0 else (1, 0)):
+                    seconds, values[side] = workers[side].ask("round", i, numbers[side])
+                    best[side] = min(best[side], seconds)
+                    time.sleep(SETTLE)
+            timings.append(Timing(best[0], best[1], values[0], values[1]))
+        return timings
+    finally:
+        for w in workers:
+            w.close()
 
 
 def run_cases(title: str, cases: list[Case]) -> bool:
-    """Time each case's gradlab step (built by its first factory) for every
-    case, then its PyTorch step (second factory) for every case, print the
-    table and return whether every target is met.
-
-    A case is ``(name, make_gradlab_step, make_torch_step, target_ratio)``;
-    the factories build the data and model and return the function to time.
-    """
-    ours = [timeit(make_ours()) for _, make_ours, _, _ in cases]
-    _settle()
-    theirs = [timeit(make_theirs()) for _, _, make_theirs, _ in cases]
-    rows = [(name, a, b, target) for (name, _, _, target), a, b in zip(cases, ours, theirs)]
+    """Time the cases (:func:`measure`), print the table and return whether
+    every target is met."""
+    timings = measure(cases)
+    rows = [(name, t.ours, t.theirs, target) for (name, _, _, target), t in zip(cases, timings)]
     return report(title, rows)
+
+
+class _Worker:
+    """This benchmark script re-run as one side's worker, spoken to with one
+    JSON line per request and per answer."""
+
+    def __init__(self, side: str):
+        env = dict(os.environ, GRADLAB_BENCH_ROLE=side)
+        self.side = side
+        self.proc = subprocess.Popen([sys.executable, *sys.argv], env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def ask(self, *request: object) -> Any:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.side} worker exited (code {self.proc.wait()}); "
+                               "its error is printed above")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait()
+
+
+def _serve(cases: list[Case], side: int, *, min_time: float, warmup: int) -> NoReturn:
+    """A worker's loop: build and calibrate a case's step (``prepare``), time
+    one round of it (``round``), until the coordinator closes the pipe.
+    Anything the steps print goes to stderr; stdout carries the answers."""
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    sys.stdout = sys.stderr
+    step, built = None, None
+    for line in sys.stdin:
+        command, i, *rest = json.loads(line)
+        if built != i:
+            step = None  # the previous case's model and data go before the next is built
+            step, built = cases[i][1 + side](), i
+        if command == "prepare":
+            for _ in range(warmup):
+                step()
+            answer: object = 1
+            if min_time > 0:
+                start = time.perf_counter()
+                step()
+                answer = max(1, int(min_time / max(time.perf_counter() - start, 1e-7)))
+        else:
+            start = time.perf_counter()
+            for _ in range(rest[0]):
+                value = step()
+            answer = [(time.perf_counter() - start) / rest[0], _plain(value)]
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+    sys.exit(0)
+
+
+def _plain(value: object) -> object:
+    """A step's return value if it is a number or a tuple of numbers (sent
+    back to the coordinator), else None."""
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value):
+        return list(value)
+    return None
 
 
 def _fmt(seconds: float) -> str:
