@@ -76,7 +76,17 @@ class MaxPoolScatter(Op, _Windows):
         n, c = g.shape[:2]
         sizes = g.shape[2:]
         interleaved = tuple(v for o, k in zip(sizes, self.kernel) for v in (o, k))
-        blocks = xp.empty((n, c) + interleaved, dtype=g.dtype)
+        # The gradient takes the layout of the input (the batch axis is innermost
+        # after a convolution, see gradlab.ops.conv), and g that of ``which``
+        # first: NumPy runs elementwise work on arrays of different layouts
+        # several times slower than a copy that converts one of them.
+        if self.which.strides[0] < self.which.strides[1]:
+            blocks = xp.empty((c,) + interleaved + (n,), dtype=g.dtype)
+            blocks = blocks.transpose(len(interleaved) + 1, *range(len(interleaved) + 1))
+        else:
+            blocks = xp.empty((n, c) + interleaved, dtype=g.dtype)
+        if _element_strides(g) != _element_strides(self.which):
+            g = _like(g, self.which)
         for k, offset in enumerate(self.offsets):
             where = (slice(None), slice(None)) + tuple(v for i in offset for v in (slice(None), i))
             xp.multiply(g, self.which == k, out=blocks[where])
@@ -104,6 +114,17 @@ class MaxPoolScatter(Op, _Windows):
     def backward(self, g):
         return MaxPoolGather.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
                                    dilation=self.dilation, offsets=self.offsets, which=self.which)
+
+
+def _element_strides(a) -> tuple[int, ...]:
+    return tuple(s // a.itemsize for s in a.strides)
+
+
+def _like(a, template):
+    """``a`` copied into the memory layout of ``template`` (same shape)."""
+    out = backend.array_module(a).empty_like(template, dtype=a.dtype)
+    out[...] = a
+    return out
 
 
 def _pool_size(size: int, k: int, s: int, p: int, r: int, ceil_mode: bool) -> int:
@@ -164,10 +185,10 @@ def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     # choice on ties), found from the last offset to the first without
     # branching on each element.
     offsets = list(itertools.product(*(range(k) for k in kernel)))
-    best = windows[(Ellipsis, *offsets[0])].copy()
+    best = windows[(Ellipsis, *offsets[0])].copy(order="K")  # keeps x's layout (see _tiled)
     for offset in offsets[1:]:
         xp.maximum(best, windows[(Ellipsis, *offset)], out=best)
-    which = xp.zeros(best.shape, dtype=xp.uint8 if len(offsets) < 256 else xp.int64)
+    which = xp.zeros_like(best, dtype=xp.uint8 if len(offsets) < 256 else xp.int64)
     for k in range(len(offsets) - 1, -1, -1):
         hit = windows[(Ellipsis, *offsets[k])] == best
         which -= hit * which
@@ -201,7 +222,7 @@ def avg_pool(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = F
                                                        bool(ceil_mode))
     n, c = x.shape[:2]
     cols = Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
-    total = cols.reshape(c, math.prod(kernel), n, *sizes).sum(1).transpose(0, 1)
+    total = cols.reshape(c, math.prod(kernel), *sizes, n).sum(1).permute(nd + 1, 0, *range(1, nd + 1))
     overhang = any(hi > lo for lo, hi in pads)  # ceil_mode windows past the padded input
     if divisor_override is not None:
         if divisor_override == 0:
