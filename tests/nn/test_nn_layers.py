@@ -82,6 +82,20 @@ def test_max_pool2d_ties_go_to_first_and_indices_match():
     np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
 
 
+@pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)])
+def test_conv_relu_max_pool_ties_match_torch(pool):
+    """A convolution's output has the batch axis innermost in memory; after
+    a ReLU most windows tie at zero, and pooling must still route each
+    gradient to the first maximum, as PyTorch."""
+    def net(lib):
+        n = lib.nn
+        return n.Sequential(n.Conv2d(2, 3, 3, padding=1), n.ReLU(), n.MaxPool2d(**pool),
+                            n.Conv2d(3, 2, 3, padding=1), n.ReLU(), n.MaxPool2d(**pool), n.Flatten())
+
+    x = randn(5, 2, 6, 6) - 1.0  # mostly negative: many all-zero windows after the ReLU
+    twin(net(gradlab).double(), net(torch).double(), x)
+
+
 @pytest.mark.parametrize("kwargs", [
     dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
     dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),

@@ -182,17 +182,18 @@ def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     n, c = x.shape[:2]
     # Running maximum over the prod(K) kernel offsets, each a strided view of
     # the whole batch; then the first offset that attains it (PyTorch's
-    # choice on ties), found from the last offset to the first without
-    # branching on each element.
+    # choice on ties). With ne_k = (window_k != max), that offset is
+    #     which = ne_0 (1 + ne_1 (1 + ... (1 + ne_{K-2})))
+    # (every factor up to the first equal offset is 1, the rest vanish),
+    # evaluated from the inside out in small integers.
     offsets = list(itertools.product(*(range(k) for k in kernel)))
     best = windows[(Ellipsis, *offsets[0])].copy(order="K")  # keeps x's layout (see _tiled)
     for offset in offsets[1:]:
         xp.maximum(best, windows[(Ellipsis, *offset)], out=best)
-    which = xp.zeros_like(best, dtype=xp.uint8 if len(offsets) < 256 else xp.int64)
-    for k in range(len(offsets) - 1, -1, -1):
-        hit = windows[(Ellipsis, *offsets[k])] == best
-        which -= hit * which
-        which += hit * which.dtype.type(k)
+    which = xp.zeros_like(best, dtype=xp.uint8 if len(offsets) <= 256 else xp.int64)
+    for k in range(len(offsets) - 2, -1, -1):
+        which += 1
+        which *= windows[(Ellipsis, *offsets[k])] != best
     out = MaxPoolGather.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
                               offsets=offsets, which=which, value=best)
     if unbatched:
