@@ -50,9 +50,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 running_mean.mul_(1 - momentum).add_(mean.reshape(-1) * momentum)
                 running_var.mul_(1 - momentum).add_(var.reshape(-1) * (momentum * n / (n - 1)))
         params = [t for t in (weight, bias) if t is not None]
-        return BatchNormTrain.apply(input, *params, axes=axes, shape=shape, eps=eps,
-                                    affine=(weight is not None, bias is not None),
-                                    xhat=centered / backend.array_module(x).sqrt(var + eps))
+        invstd = 1.0 / backend.array_module(x).sqrt(var + eps)
+        return BatchNormTrain.apply(input, *params, axes=axes, shape=shape, eps=eps, mean=mean,
+                                    invstd=invstd, xhat=centered * invstd,
+                                    affine=(weight is not None, bias is not None))
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
     out = (input - running_mean.reshape(shape)) * ops.rsqrt(running_var.reshape(shape) + eps)
@@ -75,14 +76,15 @@ class BatchNormTrain(Op):
 
     the means and sums over every axis but the channels. Without
     ``create_graph`` this runs on the arrays (a handful of passes instead of
-    the two dozen nodes of the composed form); with it, the same formula is
-    built from Tensor ops on x, with mu and var recomputed from x, so that
-    it can be differentiated again.
+    the two dozen nodes of the composed form, from x and the batch's mean
+    and 1 / sqrt(var + eps) kept from the forward); with it, the same
+    formula is built from Tensor ops on x, with mu and var recomputed from
+    x, so that it can be differentiated again.
     """
 
     def forward(self, x, *params):
         out = self.xhat
-        self.xhat = None  # not kept: the backward recomputes it from x and the statistics
+        self.xhat = None  # not kept: the backward recomputes it from x, mean and invstd
         has_weight, has_bias = self.affine
         if has_weight:
             out = out * params[0].reshape(self.shape)
@@ -96,11 +98,8 @@ class BatchNormTrain(Op):
         weight = self.inputs[1] if has_weight else None
         if is_grad_enabled():
             return self._differentiable(g, x, weight, has_bias)
-        xp = backend.array_module(x.data)
-        mean = x.data.mean(axis=self.axes, keepdims=True)
-        centered = x.data - mean
-        invstd = 1.0 / xp.sqrt(xp.mean(centered * centered, axis=self.axes, keepdims=True) + self.eps)
-        xhat = centered * invstd
+        invstd = self.invstd
+        xhat = (x.data - self.mean) * invstd
         gb = g.data.sum(axis=self.axes, keepdims=True)
         gw = (g.data * xhat).sum(axis=self.axes, keepdims=True)
         m = x.data.size // x.shape[1]
