@@ -105,7 +105,7 @@ class BatchNormTrain(Op):
         m = x.data.size // x.shape[1]
         scale = invstd if weight is None else invstd * weight.data.reshape(self.shape)
         gx = (g.data - gb / m - xhat * (gw / m)) * scale
-        grads = [Tensor._make(gx.astype(x.dtype, copy=False)) if x._rg else None]
+        grads = [Tensor._make(gx) if x._rg else None]
         if has_weight:
             grads.append(Tensor._make(gw.reshape(-1)) if weight._rg else None)
         if has_bias:
