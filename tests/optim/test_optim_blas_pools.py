@@ -4,6 +4,7 @@ it does not fight NumPy's pool (see gradlab.optim._kernels)."""
 import contextlib
 
 import numpy as np
+import pytest
 from threadpoolctl import ThreadpoolController
 
 import gradlab
@@ -59,3 +60,89 @@ def test_optimizer_step_updates_inside_serial_blas(monkeypatch):
     gradlab.optim.SGD([p], lr=0.1, momentum=0.9).step()
     assert inside == [True, False]
     np.testing.assert_allclose(p.detach().numpy(), 0.95)
+
+
+# Large arrays go to NumPy's own (threaded) OpenBLAS through ctypes, small
+# ones to SciPy's wrappers; both must give NumPy's numbers up to rounding.
+SIZES = (7, _kernels.THREADED_MIN + 5)
+
+
+def _tolerance(dtype):
+    return 1e-6 if dtype == np.float32 else 1e-14
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", SIZES)
+def test_axpy_and_scal_match_numpy(dtype, size):
+    rng = np.random.default_rng(size)
+    x, y = rng.standard_normal((2, size)).astype(dtype)
+    expected = y + dtype(-0.3) * x
+    _kernels.axpy(-0.3, x, y)
+    np.testing.assert_allclose(y, expected, rtol=_tolerance(dtype), atol=_tolerance(dtype))
+    expected = y * dtype(0.7)
+    _kernels.scal(0.7, y)
+    np.testing.assert_allclose(y, expected, rtol=_tolerance(dtype), atol=_tolerance(dtype))
+
+
+def test_strided_views_are_updated_in_place():
+    base = np.zeros((2, _kernels.THREADED_MIN), dtype=np.float32)
+    view = base[:, ::2]  # not contiguous: the array-expression path
+    _kernels.axpy(2.0, np.ones_like(view), view)
+    _kernels.scal(0.5, view)
+    np.testing.assert_array_equal(base[:, ::2], 1.0)
+    np.testing.assert_array_equal(base[:, 1::2], 0.0)
+
+
+def test_numpys_openblas_is_called_for_large_arrays():
+    """Where NumPy's BLAS is an OpenBLAS (NumPy's wheels), its CBLAS routines
+    are found, and a large update goes through them."""
+    numpy_openblas = [c for c in ThreadpoolController().lib_controllers
+                      if c.internal_api == "openblas" and "numpy" in c.filepath]
+    if not numpy_openblas:
+        pytest.skip("NumPy is not linked against OpenBLAS here")
+    cblas = _kernels._numpy_cblas(np.dtype(np.float32))
+    assert cblas is not None
+    calls = []
+    real = cblas.axpy
+    try:
+        cblas.axpy = lambda *args: (calls.append(args[0]), real(*args))
+        y = np.zeros(_kernels.THREADED_MIN, dtype=np.float32)
+        _kernels.axpy(1.0, np.ones_like(y), y)
+        _kernels.axpy(1.0, np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
+    finally:
+        cblas.axpy = real
+    assert calls == [_kernels.THREADED_MIN]
+    np.testing.assert_array_equal(y, 1.0)
+
+
+def test_without_numpys_cblas_large_arrays_take_scipys(monkeypatch):
+    monkeypatch.setattr(_kernels, "_numpy_kernels", {})
+    y = np.full(_kernels.THREADED_MIN, 2.0)
+    _kernels.axpy(3.0, np.ones_like(y), y)
+    _kernels.scal(0.5, y)
+    np.testing.assert_array_equal(y, 2.5)
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", {"momentum": 0.9, "nesterov": True}),
+                                          ("Adam", {"weight_decay": 0.01}),
+                                          ("RMSprop", {"momentum": 0.5, "centered": True})])
+def test_large_parameter_matches_torch(name, kwargs):
+    """A parameter large enough for the threaded path, step for step against
+    torch.optim in float64."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(_kernels.THREADED_MIN + 1)
+    target = rng.standard_normal(start.size)
+    scale = rng.uniform(0.5, 2.0, start.size)  # a different curvature per coordinate
+    ours = gradlab.tensor(start.copy(), requires_grad=True)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    opt = getattr(gradlab.optim, name)([ours], lr=0.01, **kwargs)
+    ref = getattr(torch.optim, name)([theirs], lr=0.01, **kwargs)
+    for _ in range(10):
+        for p, o, lib in ((ours, opt, gradlab), (theirs, ref, torch)):
+            o.zero_grad()
+            (lib.tensor(scale) * (p - lib.tensor(target)) ** 2).sum().backward()
+            o.step()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert np.abs(ours.detach().numpy() - start).max() > 1e-2

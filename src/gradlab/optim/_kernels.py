@@ -20,11 +20,20 @@ slower than with one. :func:`serial_blas` therefore runs the optimizer's
 updates with SciPy's pool at one thread (a few microseconds per step) and
 gives it its thread count back afterwards: the matrix products keep NumPy's
 threads, and the fused single-pass kernels stay.
+
+On large arrays a single thread leaves half the machine idle, and PyTorch's
+updates use every core. So where NumPy's own BLAS is an OpenBLAS that
+exports the CBLAS ``axpy`` and ``scal`` routines (as in NumPy's wheels),
+arrays of at least :data:`THREADED_MIN` elements are updated by *that*
+library, called through :mod:`ctypes`: it spreads the pass over its threads,
+the same pool the matrix products use, so no second pool is woken. Smaller
+arrays stay on SciPy's serial wrappers, whose call costs a tenth as much.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +42,9 @@ import numpy as np
 from scipy.linalg import blas
 
 __all__ = ["axpy", "scal", "serial_blas"]
+
+THREADED_MIN = 1 << 15
+"""Arrays this large go to NumPy's (threaded) BLAS when it can be called."""
 
 
 _AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
@@ -53,6 +65,9 @@ def axpy(a: float, x: Any, y: Any) -> None:
     if not _blas_ready(y, x):
         y += a * x
         return
+    if y.size >= THREADED_MIN and (cblas := _numpy_cblas(y.dtype)) is not None:
+        cblas.axpy(y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
+        return
     flat = y.reshape(-1)
     out = _AXPY[y.dtype](x.reshape(-1), flat, a=a)
     if out is not flat:  # BLAS worked on a copy; never expected for a contiguous y
@@ -64,10 +79,66 @@ def scal(a: float, y: Any) -> None:
     if not _blas_ready(y):
         y *= a
         return
+    if y.size >= THREADED_MIN and (cblas := _numpy_cblas(y.dtype)) is not None:
+        cblas.scal(y.size, a, y.ctypes.data, 1)
+        return
     flat = y.reshape(-1)
     out = _SCAL[y.dtype](a, flat)
     if out is not flat:
         flat[...] = out
+
+
+class _CBlas:
+    """axpy and scal of one precision from a CBLAS library."""
+
+    def __init__(self, lib: ctypes.CDLL, prefix: str, suffix: str, letter: str, int_t: Any,
+                 real_t: Any) -> None:
+        ptr = ctypes.c_void_p
+
+        def load(name: str, *argtypes: Any) -> Any:
+            fn = getattr(lib, f"{prefix}{letter}{name}{suffix}")
+            fn.restype, fn.argtypes = None, list(argtypes)
+            return fn
+
+        self.axpy = load("axpy", int_t, real_t, ptr, int_t, ptr, int_t)
+        self.scal = load("scal", int_t, real_t, ptr, int_t)
+
+
+# OpenBLAS's symbol conventions: (prefix, suffix, integer type); the "64_"
+# suffix marks the ILP64 interface, as in NumPy's own wheels
+_CBLAS_NAMES = (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_int64),
+                ("scipy_cblas_", "", ctypes.c_int), ("cblas_", "", ctypes.c_int))
+_numpy_kernels: dict[Any, _CBlas] | None = None
+
+
+def _numpy_cblas(dtype: Any) -> _CBlas | None:
+    """The CBLAS routines of NumPy's OpenBLAS for ``dtype`` (found once),
+    or None where NumPy's BLAS is not an OpenBLAS with them."""
+    global _numpy_kernels
+    if _numpy_kernels is None:
+        _numpy_kernels = _find_numpy_cblas()
+    return _numpy_kernels.get(dtype)
+
+
+def _find_numpy_cblas() -> dict[Any, _CBlas]:
+    from threadpoolctl import ThreadpoolController
+
+    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
+    pools = [c for c in ThreadpoolController().lib_controllers
+             if c.internal_api == "openblas" and os.path.abspath(c.filepath).startswith(numpy_dir)]
+    if not pools:
+        return {}
+    try:
+        lib = ctypes.CDLL(pools[0].filepath)
+    except OSError:
+        return {}
+    for prefix, suffix, int_t in _CBLAS_NAMES:
+        try:
+            return {np.dtype(np.float32): _CBlas(lib, prefix, suffix, "s", int_t, ctypes.c_float),
+                    np.dtype(np.float64): _CBlas(lib, prefix, suffix, "d", int_t, ctypes.c_double)}
+        except AttributeError:
+            continue
+    return {}
 
 
 _blas_pools: list[Any] | None = None
