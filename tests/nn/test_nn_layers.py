@@ -96,6 +96,41 @@ def test_conv_relu_max_pool_ties_match_torch(pool):
     twin(net(gradlab).double(), net(torch).double(), x)
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_conv_batchnorm_in_batch_last_layout_matches_torch(affine):
+    """Batch norm after a convolution works on the convolution's batch-last
+    memory as (C, M) rows without copying; outputs, gradients and running
+    statistics must still be PyTorch's, whatever layout the incoming
+    gradient has (here a max pool's, then a linear layer's)."""
+    def net(lib):
+        n = lib.nn
+        return n.Sequential(n.Conv2d(2, 3, 3, padding=1, bias=False), n.BatchNorm2d(3, affine=affine),
+                            n.ReLU(), n.MaxPool2d(2), n.Conv2d(3, 4, 3), n.BatchNorm2d(4, affine=affine),
+                            n.Flatten(), n.Linear(4, 3), n.BatchNorm1d(3, affine=affine))
+
+    gl, th = net(gradlab), net(torch)
+    for step in range(3):
+        twin(gl, th, randn(5, 2, 6, 6) * (step + 1), seed=step)
+        gl.zero_grad()
+        th.zero_grad()
+    twin(gl, th, randn(5, 2, 6, 6), train=False)
+
+
+def test_batchnorm_rows_are_a_view_of_a_convolution_output():
+    from gradlab.nn.functional.norm import channel_rows, from_rows
+
+    conv = nn.Conv2d(2, 3, 3).double()
+    out = conv(gradlab.tensor(randn(4, 2, 5, 5))).detach().numpy()
+    rows, order = channel_rows(out)
+    assert rows.shape == (3, 4 * 3 * 3) and np.shares_memory(rows, out)
+    np.testing.assert_array_equal(from_rows(rows, order, out.shape), out)
+    plain = randn(4, 3, 2)
+    rows, order = channel_rows(plain)  # channel axis not outermost in memory: a copy
+    assert not np.shares_memory(rows, plain)
+    np.testing.assert_array_equal(rows, plain.transpose(1, 0, 2).reshape(3, -1))
+    np.testing.assert_array_equal(from_rows(rows, order, plain.shape), plain)
+
+
 @pytest.mark.parametrize("kwargs", [
     dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
     dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
