@@ -130,8 +130,10 @@ def test_gradchecks():
     gradchecks(lambda x: nn.CrossEntropyLoss(label_smoothing=0.1)(x, y), rng.standard_normal((3, 3)))
     w = gradlab.tensor([0.5, 2.0, 1.0])
     for reduction in REDUCTIONS:  # the fused 2-D path, including its double backward
-        gradchecks(lambda x, r=reduction: nn.CrossEntropyLoss(w, ignore_index=1, reduction=r)(x, y),
-                   rng.standard_normal((3, 3)))
+        for eps in (0.0, 0.2):
+            gradchecks(lambda x, r=reduction, e=eps: nn.CrossEntropyLoss(w, ignore_index=1, reduction=r,
+                                                                         label_smoothing=e)(x, y),
+                       rng.standard_normal((3, 3)))
     gradchecks(lambda x: nn.CrossEntropyLoss()(x, q), rng.standard_normal((3, 3)))
     gradchecks(lambda x, t: nn.BCEWithLogitsLoss(pos_weight=gradlab.tensor([2.0]))(x, t),
                rng.standard_normal(4), rng.uniform(0, 1, 4))

@@ -152,33 +152,48 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
 
 
 class CrossEntropyIndices(Op):
-    """Cross-entropy of (N, C) logits against class indices, fused:
+    """Cross-entropy of (N, C) logits against class indices, fused. With
+    A_nc the weight the target puts on class c for sample n,
 
-        loss_n = w_n (logsumexp(x_n) - x_n[y_n]),   d loss_n / d x_n = w_n (softmax(x_n) - onehot(y_n))
+        loss_n = -sum_c A_nc log softmax(x_n)_c,
+        d loss_n / d x_n = (sum_c A_nc) softmax(x_n) - A_n.
 
-    with w_n = weight[y_n] (0 where ignored). Fused because the composed form
-    costs about ten graph nodes, as much time as a small network's layers;
-    the backward uses the differentiable ``softmax``, so it can be
-    differentiated again. ``self.w`` holds w_n, ``self.onehot`` the targets.
+    Plain targets have A_n = w_n onehot(y_n), with w_n = weight[y_n] (0
+    where ignored); label smoothing by eps makes it
+    (1 - eps) w_n onehot(y_n) + eps / C keep_n weight (PyTorch's rule). The
+    mean divides by sum_n w_n either way. Fused because the composed form
+    costs ten to twenty graph nodes, as much time as a small network's
+    layers; the backward uses the differentiable ``softmax``, so it can be
+    differentiated again. ``self.coef`` holds A, ``self.denom`` the mean's
+    divisor.
     """
 
     def forward(self, x):
         xp = backend.array_module(x)
         z = x - x.max(axis=1, keepdims=True)
         logp = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))
-        loss = -(logp * self.onehot).sum(axis=1) * self.w
+        loss = -(logp * self.coef).sum(axis=1)
         if self.reduction == "none":
             return loss
         total = loss.sum()
-        return total / self.w.sum() if self.reduction == "mean" else total
+        return total / self.denom if self.reduction == "mean" else total
 
     def backward(self, g):
         (x,) = self.inputs
-        w = Tensor._make(self.w)
         if self.reduction == "mean":
-            w = w / float(self.w.sum())
-        scale = (g * w).unsqueeze(1)
-        return (ops.softmax(x, 1) - Tensor._make(self.onehot)) * scale
+            g = g / self.denom
+        scale = g.unsqueeze(1) if g.ndim else g
+        coef = Tensor._make(self.coef)
+        return (ops.softmax(x, 1) * Tensor._make(self.coef.sum(axis=1, keepdims=True)) - coef) * scale
+
+
+def _smoothed_coef(onehot: Any, w: Any, weight: Tensor | None, keep: Any, eps: float) -> Any:
+    """A of :class:`CrossEntropyIndices` for label smoothing eps."""
+    n_classes = onehot.shape[1]
+    spread = keep[:, None] * (eps / n_classes)
+    if weight is not None:
+        spread = spread * weight.data.astype(onehot.dtype, copy=False)
+    return (1.0 - eps) * w[:, None] * onehot + spread
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
@@ -202,9 +217,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         raise RuntimeError("cross_entropy: input must have a class dimension, got a 0-d tensor")
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
-    if input.ndim == 2 and label_smoothing == 0 and target.data.dtype.kind != "f":
+    if input.ndim == 2 and target.data.dtype.kind != "f":
         onehot, w, _ = _targets(input, target, weight, ignore_index, "cross_entropy")
-        return CrossEntropyIndices.apply(input, w=w, onehot=onehot, reduction=reduction)
+        if label_smoothing == 0:
+            coef = w[:, None] * onehot
+        else:
+            keep = (target.data != ignore_index).astype(input.dtype)
+            coef = _smoothed_coef(onehot, w, weight, keep, label_smoothing)
+        return CrossEntropyIndices.apply(input, coef=coef, denom=float(w.sum()), reduction=reduction)
     logp = ops.log_softmax(input, class_dim)
     wshape = (n_classes,) + (1,) * (input.ndim - class_dim - 1)
     if target.data.dtype.kind == "f":
