@@ -8,6 +8,7 @@ from gradlab import backend, ops
 from gradlab.autograd import is_grad_enabled, no_grad
 from gradlab.autograd.node import Op
 from gradlab.backend import Generator
+from gradlab.ops.elementwise import MulConst
 from gradlab.tensor import Tensor
 
 __all__ = [
@@ -193,12 +194,17 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return out
 
 
-def _keep_mask(shape: tuple, q: float, like: Tensor, generator: Generator | None) -> Tensor:
-    """A 0/1 mask, each entry 1 with probability q, drawn on the host (so
-    a seed gives the same mask on every device)."""
+def _drop(input: Tensor, shape: tuple, q: float, scale: float,  # noqa: A002
+          generator: Generator | None) -> Tensor:
+    """input * m * scale with m a 0/1 mask of ``shape`` (broadcast against
+    the input), each entry 1 with probability q, drawn on the host (so a
+    seed gives the same mask on every device). One graph node: the scaled
+    mask is a constant of the product."""
     draws = backend.resolve_generator(generator).numpy.random(shape, dtype="float64")
-    mask = (draws < q).astype(like.dtype)
-    return Tensor._make(backend.to_device(mask, like.device))
+    mask = (draws < q).astype(input.dtype)
+    if scale != 1.0:
+        mask *= scale
+    return MulConst.apply(input, c=backend.to_device(mask, input.device))
 
 
 def _check_p(p: float, name: str) -> None:
@@ -224,8 +230,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1:
         return input * 0.0
-    mask = _keep_mask(tuple(input.shape), q, input, generator)
-    return input * mask if scale_at_test else input * mask * (1.0 / q)
+    return _drop(input, tuple(input.shape), q, 1.0 if scale_at_test else 1.0 / q, generator)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
@@ -240,7 +245,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if p == 1:
         return input * 0.0
     shape = tuple(input.shape[:-2]) + (1, 1)
-    return input * _keep_mask(shape, 1.0 - p, input, generator) * (1.0 / (1.0 - p))
+    return _drop(input, shape, 1.0 - p, 1.0 / (1.0 - p), generator)
 
 
 def gaussian_noise(input: Tensor, std: float = 0.1, training: bool = True,  # noqa: A002
@@ -270,7 +275,7 @@ def stochastic_depth(input: Tensor, p: float, mode: str = "row", training: bool 
     if p == 1:
         return input * 0.0
     shape = (input.shape[0],) + (1,) * (input.ndim - 1) if mode == "row" else (1,) * input.ndim
-    return input * _keep_mask(shape, 1.0 - p, input, generator) * (1.0 / (1.0 - p))
+    return _drop(input, shape, 1.0 - p, 1.0 / (1.0 - p), generator)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
