@@ -146,3 +146,16 @@ def test_large_parameter_matches_torch(name, kwargs):
             o.step()
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
     assert np.abs(ours.detach().numpy() - start).max() > 1e-2
+
+
+def test_blas_integer_width_comes_from_numpys_build_record(monkeypatch):
+    import ctypes
+
+    blas_info = {"openblas configuration": "OpenBLAS 0.3.30  USE64BITINT DYNAMIC_ARCH"}
+    monkeypatch.setattr(np.__config__, "CONFIG", {"Build Dependencies": {"blas": blas_info}})
+    assert _kernels._integer_type("") is ctypes.c_int64
+    blas_info["openblas configuration"] = "OpenBLAS 0.3.30  DYNAMIC_ARCH"
+    assert _kernels._integer_type("") is ctypes.c_int
+    monkeypatch.setattr(np.__config__, "CONFIG", {})  # no record: only the ILP64 suffix is trusted
+    assert _kernels._integer_type("64_") is ctypes.c_int64
+    assert _kernels._integer_type("") is None

@@ -104,10 +104,9 @@ class _CBlas:
         self.scal = load("scal", int_t, real_t, ptr, int_t)
 
 
-# OpenBLAS's symbol conventions: (prefix, suffix, integer type); the "64_"
-# suffix marks the ILP64 interface, as in NumPy's own wheels
-_CBLAS_NAMES = (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_int64),
-                ("scipy_cblas_", "", ctypes.c_int), ("cblas_", "", ctypes.c_int))
+# OpenBLAS's symbol names: (prefix, suffix); "64_" marks the ILP64 interface
+# (64-bit integers), as in NumPy's own wheels
+_CBLAS_NAMES = (("scipy_cblas_", "64_"), ("cblas_", "64_"), ("scipy_cblas_", ""), ("cblas_", ""))
 _numpy_kernels: dict[Any, _CBlas] | None = None
 
 
@@ -132,13 +131,29 @@ def _find_numpy_cblas() -> dict[Any, _CBlas]:
         lib = ctypes.CDLL(pools[0].filepath)
     except OSError:
         return {}
-    for prefix, suffix, int_t in _CBLAS_NAMES:
+    for prefix, suffix in _CBLAS_NAMES:
+        int_t = _integer_type(suffix)
+        if int_t is None:
+            continue
         try:
             return {np.dtype(np.float32): _CBlas(lib, prefix, suffix, "s", int_t, ctypes.c_float),
                     np.dtype(np.float64): _CBlas(lib, prefix, suffix, "d", int_t, ctypes.c_double)}
         except AttributeError:
             continue
     return {}
+
+
+def _integer_type(suffix: str) -> Any:
+    """The C integer type of the BLAS interface NumPy was built against:
+    from NumPy's build record of its OpenBLAS (``USE64BITINT`` or not), else
+    from the symbol suffix; None when neither says (the routines are then
+    not called: a wrong integer width would corrupt memory)."""
+    try:
+        blas_info = np.__config__.CONFIG["Build Dependencies"]["blas"]
+        configuration = str(blas_info["openblas configuration"])
+    except (AttributeError, KeyError, TypeError):
+        return ctypes.c_int64 if suffix == "64_" else None
+    return ctypes.c_int64 if "USE64BITINT" in configuration.split() else ctypes.c_int
 
 
 _blas_pools: list[Any] | None = None
