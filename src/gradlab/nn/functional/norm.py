@@ -115,12 +115,10 @@ class BatchNormTrain(Op):
     """
 
     def forward(self, x, *params):
-        xp = backend.array_module(x)
         has_weight, has_bias = self.affine
         out = self.centered  # y = (x - mu) * (invstd gamma) + beta, in place
         self.centered = None
-        scale = self.invstd if not has_weight else self.invstd * params[0][:, None]
-        xp.multiply(out, scale, out=out)
+        out *= self.invstd if not has_weight else self.invstd * params[0][:, None]
         if has_bias:
             out += params[-1][:, None]
         return from_rows(out, self.order, x.shape)
