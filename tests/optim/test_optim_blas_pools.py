@@ -2,6 +2,7 @@
 it does not fight NumPy's pool (see gradlab.optim._kernels)."""
 
 import contextlib
+import ctypes
 
 import numpy as np
 import pytest
@@ -93,26 +94,48 @@ def test_strided_views_are_updated_in_place():
     np.testing.assert_array_equal(base[:, 1::2], 0.0)
 
 
-def test_numpys_openblas_is_called_for_large_arrays():
-    """Where NumPy's BLAS is an OpenBLAS (NumPy's wheels), its CBLAS routines
-    are found, and a large update goes through them."""
+def test_numpys_cblas_is_found_exactly_where_numpy_uses_openblas():
     numpy_openblas = [c for c in ThreadpoolController().lib_controllers
                       if c.internal_api == "openblas" and "numpy" in c.filepath]
-    if not numpy_openblas:
-        pytest.skip("NumPy is not linked against OpenBLAS here")
-    cblas = _kernels._numpy_cblas(np.dtype(np.float32))
-    assert cblas is not None
-    calls = []
-    real = cblas.axpy
-    try:
-        cblas.axpy = lambda *args: (calls.append(args[0]), real(*args))
-        y = np.zeros(_kernels.THREADED_MIN, dtype=np.float32)
-        _kernels.axpy(1.0, np.ones_like(y), y)
-        _kernels.axpy(1.0, np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
-    finally:
-        cblas.axpy = real
-    assert calls == [_kernels.THREADED_MIN]
+    found = _kernels._find_numpy_cblas()
+    assert bool(found) == bool(numpy_openblas)
+    if found:
+        assert set(found) == {np.dtype(np.float32), np.dtype(np.float64)}
+
+
+class _RecordingCBlas:
+    """Stands in for NumPy's CBLAS routines: records each call's length and
+    does the update with NumPy."""
+
+    def __init__(self, dtype):
+        self.calls = []
+        self.dtype = dtype
+
+    def _array(self, address, n):
+        buffer = (ctypes.c_char * (n * np.dtype(self.dtype).itemsize)).from_address(address)
+        return np.frombuffer(buffer, dtype=self.dtype)
+
+    def axpy(self, n, a, x, incx, y, incy):
+        self.calls.append(("axpy", n))
+        self._array(y, n)[...] += self.dtype(a) * self._array(x, n)
+
+    def scal(self, n, a, y, incy):
+        self.calls.append(("scal", n))
+        self._array(y, n)[...] *= self.dtype(a)
+
+
+def test_large_arrays_go_to_numpys_blas_and_small_ones_do_not(monkeypatch):
+    fake = _RecordingCBlas(np.float32)
+    monkeypatch.setattr(_kernels, "_numpy_kernels", {np.dtype(np.float32): fake})
+    y = np.zeros(_kernels.THREADED_MIN, dtype=np.float32)
+    _kernels.axpy(2.0, np.ones_like(y), y)
+    _kernels.scal(0.5, y)
+    small = np.zeros(3, dtype=np.float32)
+    _kernels.axpy(1.0, np.ones_like(small), small)
+    _kernels.scal(3.0, small)
+    assert fake.calls == [("axpy", _kernels.THREADED_MIN), ("scal", _kernels.THREADED_MIN)]
     np.testing.assert_array_equal(y, 1.0)
+    np.testing.assert_array_equal(small, 3.0)
 
 
 def test_without_numpys_cblas_large_arrays_take_scipys(monkeypatch):

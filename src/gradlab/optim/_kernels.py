@@ -122,9 +122,8 @@ def _numpy_cblas(dtype: Any) -> _CBlas | None:
 def _find_numpy_cblas() -> dict[Any, _CBlas]:
     from threadpoolctl import ThreadpoolController
 
-    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
     pools = [c for c in ThreadpoolController().lib_controllers
-             if c.internal_api == "openblas" and os.path.abspath(c.filepath).startswith(numpy_dir)]
+             if c.internal_api == "openblas" and _is_numpys(c)]
     if not pools:
         return {}
     try:
@@ -156,6 +155,13 @@ def _integer_type(suffix: str) -> Any:
     return ctypes.c_int64 if "USE64BITINT" in configuration.split() else ctypes.c_int
 
 
+def _is_numpys(controller: Any) -> bool:
+    """Whether a threadpoolctl controller's library is the one bundled with
+    NumPy (its wheels keep it in numpy.libs/, next to numpy/)."""
+    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))  # also matches numpy.libs/
+    return os.path.abspath(controller.filepath).startswith(numpy_dir)
+
+
 _blas_pools: list[Any] | None = None
 
 
@@ -168,9 +174,8 @@ def _pools() -> list[Any]:
     if _blas_pools is None:
         from threadpoolctl import ThreadpoolController
 
-        numpy_dir = os.path.dirname(os.path.abspath(np.__file__))  # also matches numpy.libs/
         pools = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-        _blas_pools = [c for c in pools if not os.path.abspath(c.filepath).startswith(numpy_dir)]
+        _blas_pools = [c for c in pools if not _is_numpys(c)]
         if len(_blas_pools) == len(pools) and len(pools) > 1:
             # NumPy's not recognized by its path: it is loaded first, so it is listed first
             _blas_pools = pools[1:]
