@@ -21,6 +21,12 @@ this necessary:
   exposes both sides to the same drift, and each side's best round is its
   least disturbed measurement.
 
+gradlab, on import, keeps freed array memory mapped for reuse
+(:mod:`gradlab.memory`). The PyTorch worker imports gradlab as well, but
+runs with glibc's default allocator policy, as a PyTorch user does;
+``BENCH_TORCH_RETAIN=1`` gives it gradlab's setting instead, to see what the
+same setting would do for PyTorch.
+
     python benchmarks/bench_engine.py [--threads N] [--repeat R]
 """
 
@@ -144,6 +150,11 @@ class _Worker:
 
     def __init__(self, side: str):
         env = dict(os.environ, GRADLAB_BENCH_ROLE=side)
+        if side == "torch":
+            # The PyTorch side imports gradlab too (the benchmark module does),
+            # which would hand it gradlab's allocator setting; a PyTorch user
+            # runs with glibc's defaults (see gradlab.memory).
+            env["GRADLAB_RETAIN_FREED_MEMORY"] = os.environ.get("BENCH_TORCH_RETAIN", "0")
         self.side = side
         self.proc = subprocess.Popen([sys.executable, *sys.argv], env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)

@@ -11,6 +11,7 @@ The public API follows PyTorch's names and semantics::
 from gradlab.tensor import Tensor  # noqa: I001 - the Tensor must come first
 
 from gradlab import autograd, cuda, dtypes, ops
+from gradlab import memory  # on import: freed arrays stay mapped for the next step
 from gradlab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradlab.backend import Device, Generator, default_generator, initial_seed, manual_seed, seed
 from gradlab.creation import (
