@@ -9,6 +9,7 @@ import pytest
 from threadpoolctl import ThreadpoolController
 
 import gradlab
+from gradlab import _blas
 from gradlab.optim import _kernels, optimizer
 
 
@@ -97,7 +98,7 @@ def test_strided_views_are_updated_in_place():
 def test_numpys_cblas_is_found_exactly_where_numpy_uses_openblas():
     numpy_openblas = [c for c in ThreadpoolController().lib_controllers
                       if c.internal_api == "openblas" and "numpy" in c.filepath]
-    found = _kernels._find_numpy_cblas()
+    found = _blas.find_numpy_cblas()
     assert bool(found) == bool(numpy_openblas)
     if found:
         assert set(found) == {np.dtype(np.float32), np.dtype(np.float64)}
@@ -126,7 +127,7 @@ class _RecordingCBlas:
 
 def test_large_arrays_go_to_numpys_blas_and_small_ones_do_not(monkeypatch):
     fake = _RecordingCBlas(np.float32)
-    monkeypatch.setattr(_kernels, "_numpy_kernels", {np.dtype(np.float32): fake})
+    monkeypatch.setattr(_blas, "_numpy_kernels", {np.dtype(np.float32): fake})
     y = np.zeros(_kernels.THREADED_MIN, dtype=np.float32)
     _kernels.axpy(2.0, np.ones_like(y), y)
     _kernels.scal(0.5, y)
@@ -139,7 +140,7 @@ def test_large_arrays_go_to_numpys_blas_and_small_ones_do_not(monkeypatch):
 
 
 def test_without_numpys_cblas_large_arrays_take_scipys(monkeypatch):
-    monkeypatch.setattr(_kernels, "_numpy_kernels", {})
+    monkeypatch.setattr(_blas, "_numpy_kernels", {})
     y = np.full(_kernels.THREADED_MIN, 2.0)
     _kernels.axpy(3.0, np.ones_like(y), y)
     _kernels.scal(0.5, y)
@@ -176,9 +177,9 @@ def test_blas_integer_width_comes_from_numpys_build_record(monkeypatch):
 
     blas_info = {"openblas configuration": "OpenBLAS 0.3.30  USE64BITINT DYNAMIC_ARCH"}
     monkeypatch.setattr(np.__config__, "CONFIG", {"Build Dependencies": {"blas": blas_info}})
-    assert _kernels._integer_type("") is ctypes.c_int64
+    assert _blas.integer_type("") is ctypes.c_int64
     blas_info["openblas configuration"] = "OpenBLAS 0.3.30  DYNAMIC_ARCH"
-    assert _kernels._integer_type("") is ctypes.c_int
+    assert _blas.integer_type("") is ctypes.c_int
     monkeypatch.setattr(np.__config__, "CONFIG", {})  # no record: only the ILP64 suffix is trusted
-    assert _kernels._integer_type("64_") is ctypes.c_int64
-    assert _kernels._integer_type("") is None
+    assert _blas.integer_type("64_") is ctypes.c_int64
+    assert _blas.integer_type("") is None

@@ -33,13 +33,13 @@ arrays stay on SciPy's serial wrappers, whose call costs a tenth as much.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from scipy.linalg import blas
+
+from gradlab._blas import is_numpys, numpy_cblas
 
 __all__ = ["axpy", "scal", "serial_blas"]
 
@@ -65,7 +65,7 @@ def axpy(a: float, x: Any, y: Any) -> None:
     if not _blas_ready(y, x):
         y += a * x
         return
-    if y.size >= THREADED_MIN and (cblas := _numpy_cblas(y.dtype)) is not None:
+    if y.size >= THREADED_MIN and (cblas := numpy_cblas(y.dtype)) is not None:
         cblas.axpy(y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
         return
     flat = y.reshape(-1)
@@ -79,87 +79,13 @@ def scal(a: float, y: Any) -> None:
     if not _blas_ready(y):
         y *= a
         return
-    if y.size >= THREADED_MIN and (cblas := _numpy_cblas(y.dtype)) is not None:
+    if y.size >= THREADED_MIN and (cblas := numpy_cblas(y.dtype)) is not None:
         cblas.scal(y.size, a, y.ctypes.data, 1)
         return
     flat = y.reshape(-1)
     out = _SCAL[y.dtype](a, flat)
     if out is not flat:
         flat[...] = out
-
-
-class _CBlas:
-    """axpy and scal of one precision from a CBLAS library."""
-
-    def __init__(self, lib: ctypes.CDLL, prefix: str, suffix: str, letter: str, int_t: Any,
-                 real_t: Any) -> None:
-        ptr = ctypes.c_void_p
-
-        def load(name: str, *argtypes: Any) -> Any:
-            fn = getattr(lib, f"{prefix}{letter}{name}{suffix}")
-            fn.restype, fn.argtypes = None, list(argtypes)
-            return fn
-
-        self.axpy = load("axpy", int_t, real_t, ptr, int_t, ptr, int_t)
-        self.scal = load("scal", int_t, real_t, ptr, int_t)
-
-
-# OpenBLAS's symbol names: (prefix, suffix); "64_" marks the ILP64 interface
-# (64-bit integers), as in NumPy's own wheels
-_CBLAS_NAMES = (("scipy_cblas_", "64_"), ("cblas_", "64_"), ("scipy_cblas_", ""), ("cblas_", ""))
-_numpy_kernels: dict[Any, _CBlas] | None = None
-
-
-def _numpy_cblas(dtype: Any) -> _CBlas | None:
-    """The CBLAS routines of NumPy's OpenBLAS for ``dtype`` (found once),
-    or None where NumPy's BLAS is not an OpenBLAS with them."""
-    global _numpy_kernels
-    if _numpy_kernels is None:
-        _numpy_kernels = _find_numpy_cblas()
-    return _numpy_kernels.get(dtype)
-
-
-def _find_numpy_cblas() -> dict[Any, _CBlas]:
-    from threadpoolctl import ThreadpoolController
-
-    pools = [c for c in ThreadpoolController().lib_controllers
-             if c.internal_api == "openblas" and _is_numpys(c)]
-    if not pools:
-        return {}
-    try:
-        lib = ctypes.CDLL(pools[0].filepath)
-    except OSError:
-        return {}
-    for prefix, suffix in _CBLAS_NAMES:
-        int_t = _integer_type(suffix)
-        if int_t is None:
-            continue
-        try:
-            return {np.dtype(np.float32): _CBlas(lib, prefix, suffix, "s", int_t, ctypes.c_float),
-                    np.dtype(np.float64): _CBlas(lib, prefix, suffix, "d", int_t, ctypes.c_double)}
-        except AttributeError:
-            continue
-    return {}
-
-
-def _integer_type(suffix: str) -> Any:
-    """The C integer type of the BLAS interface NumPy was built against:
-    from NumPy's build record of its OpenBLAS (``USE64BITINT`` or not), else
-    from the symbol suffix; None when neither says (the routines are then
-    not called: a wrong integer width would corrupt memory)."""
-    try:
-        blas_info = np.__config__.CONFIG["Build Dependencies"]["blas"]
-        configuration = str(blas_info["openblas configuration"])
-    except (AttributeError, KeyError, TypeError):
-        return ctypes.c_int64 if suffix == "64_" else None
-    return ctypes.c_int64 if "USE64BITINT" in configuration.split() else ctypes.c_int
-
-
-def _is_numpys(controller: Any) -> bool:
-    """Whether a threadpoolctl controller's library is the one bundled with
-    NumPy (its wheels keep it in numpy.libs/, next to numpy/)."""
-    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))  # also matches numpy.libs/
-    return os.path.abspath(controller.filepath).startswith(numpy_dir)
 
 
 _blas_pools: list[Any] | None = None
@@ -175,7 +101,7 @@ def _pools() -> list[Any]:
         from threadpoolctl import ThreadpoolController
 
         pools = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-        _blas_pools = [c for c in pools if not _is_numpys(c)]
+        _blas_pools = [c for c in pools if not is_numpys(c)]
         if len(_blas_pools) == len(pools) and len(pools) > 1:
             # NumPy's not recognized by its path: it is loaded first, so it is listed first
             _blas_pools = pools[1:]

@@ -1,0 +1,79 @@
+"""gradlab._blas: products added in place through NumPy's own CBLAS."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradlab import _blas
+
+
+def _stacks(dtype, rng, k=4, m=3, p=5, n=6):
+    lhs = rng.standard_normal((k, m, p)).astype(dtype)
+    rhs = rng.standard_normal((p, n)).astype(dtype)
+    out = rng.standard_normal((k + 1, m, n)).astype(dtype)
+    return lhs, rhs, out
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-5), (np.float64, 1e-13)])
+def test_matmul_into_adds_the_product_at_the_chosen_slices(dtype, tol):
+    rng = np.random.default_rng(0)
+    lhs, rhs, out = _stacks(dtype, rng)
+    expected = out.copy()
+    step = _blas.MatmulInto(lhs, rhs, out)
+    assert (step._gemm is not None) == (_blas.numpy_cblas(np.dtype(dtype)) is not None)
+    for i, j in ((0, 4), (3, 1), (3, 1), (2, 0)):
+        step(i, j)
+        expected[j] += lhs[i] @ rhs
+    np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
+
+
+def test_numpy_uses_its_cblas_here():
+    """This project's machines run NumPy's wheels, whose OpenBLAS exports
+    CBLAS: the fast path must really be available, not silently skipped."""
+    assert _blas.numpy_cblas(np.dtype(np.float32)) is not None
+
+
+@pytest.mark.parametrize("case", ["strided", "int", "mixed"])
+def test_matmul_into_falls_back_to_array_expressions(case):
+    rng = np.random.default_rng(1)
+    lhs, rhs, out = _stacks(np.float64, rng)
+    if case == "strided":
+        rhs = np.asfortranarray(rhs)
+    elif case == "int":
+        lhs, rhs, out = (a.round().astype(np.int64) for a in (lhs, rhs, out))
+    else:
+        rhs = rhs.astype(np.float32)
+    expected = out.copy()
+    step = _blas.MatmulInto(lhs, rhs, out)
+    assert step._gemm is None
+    step(1, 2)
+    expected[2] += lhs[1] @ rhs
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+def test_matmul_into_without_numpys_cblas(monkeypatch):
+    monkeypatch.setattr(_blas, "_numpy_kernels", {})
+    lhs, rhs, out = _stacks(np.float64, np.random.default_rng(2))
+    expected = out.copy()
+    step = _blas.MatmulInto(lhs, rhs, out)
+    assert step._gemm is None
+    step(0, 0)
+    expected[0] += lhs[0] @ rhs
+    np.testing.assert_allclose(out, expected, rtol=1e-13)
+
+
+def test_matmul_into_rejects_shapes_that_do_not_fit():
+    lhs, rhs, out = _stacks(np.float64, np.random.default_rng(3))
+    with pytest.raises(ValueError, match=r"shapes \(4, 3, 5\) @ \(6, 6\) do not fit into \(5, 3, 6\)"):
+        _blas.MatmulInto(lhs, np.zeros((6, 6)), out)
+
+
+def test_matmul_into_rejects_indices_outside_the_stacks():
+    """An address past the end would write outside the array: refused."""
+    lhs, rhs, out = _stacks(np.float64, np.random.default_rng(4))
+    step = _blas.MatmulInto(lhs, rhs, out)
+    with pytest.raises(IndexError, match=r"index \(4, 0\) outside stacks of 4 and 5"):
+        step(4, 0)
+    with pytest.raises(IndexError, match=r"index \(0, -1\)"):
+        step(0, -1)
