@@ -101,3 +101,25 @@ def test_bad_input_is_named():
         nn.GRU(3, 4)(gradlab.zeros(5, 2, 3), gradlab.zeros(1, 3, 4))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_gradients_reach_initial_states_and_final_states(bidirectional):
+    """The fused LSTM's backward through time against PyTorch, with initial
+    states that require grad and a loss on the outputs and on both final
+    states (the gradients that enter the recurrence at its far end)."""
+    d = 2 if bidirectional else 1
+    gl = nn.LSTM(3, 5, num_layers=2, bidirectional=bidirectional).double()
+    th = torch.nn.LSTM(3, 5, num_layers=2, bidirectional=bidirectional).double()
+    copy_state(gl, th)
+    x, h0, c0 = (rng.standard_normal(s) for s in ((7, 4, 3), (2 * d, 4, 5), (2 * d, 4, 5)))
+    weights = [rng.standard_normal(s) for s in ((7, 4, 5 * d), (2 * d, 4, 5), (2 * d, 4, 5))]
+    grads = []
+    for lib, module in ((gradlab, gl), (torch, th)):
+        inputs = [lib.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+        out, (h_n, c_n) = module(inputs[0], (inputs[1], inputs[2]))
+        sum((t * lib.tensor(w)).sum() for t, w in zip((out, h_n, c_n), weights)).backward()
+        grads.append([t.grad.numpy() for t in inputs]
+                     + [p.grad.numpy() for _, p in sorted(module.named_parameters())])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

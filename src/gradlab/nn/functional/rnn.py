@@ -17,6 +17,7 @@ RNN layers, and the cells, are composed from Tensor ops step by step.
 from __future__ import annotations
 
 from gradlab import ops
+from gradlab._blas import MatmulInto
 from gradlab.autograd import Function, enable_grad, grad, is_grad_enabled
 from gradlab.backend import array_module
 from gradlab.tensor import Tensor
@@ -104,28 +105,32 @@ class LSTMSequence(Function):
         xp = array_module(x_proj.data)
         steps, batch, four_h = x_proj.shape
         n = four_h // 4
+        dtype = x_proj.dtype
         # sigmoid(z) = (1 + tanh(z / 2)) / 2: halving the i, f, o columns of the
-        # inputs and of W_hh once lets one tanh call per step activate all gates
-        half = xp.ones(four_h, dtype=x_proj.dtype)
-        half[:2 * n] = half[3 * n:] = 0.5
+        # inputs and of W_hh once lets one tanh call per step activate all
+        # gates, followed by one scale and one shift of the whole row
+        half = xp.full(four_h, 0.5, dtype=dtype)
+        half[2 * n:3 * n] = 1.0
+        shift = xp.full(four_h, 0.5, dtype=dtype)
+        shift[2 * n:3 * n] = 0.0
         w_t = xp.ascontiguousarray(w_hh.data.T * half)
-        x_half = x_proj.data * half
-        acts = xp.empty_like(x_proj.data)
-        hs = xp.empty((steps + 1, batch, n), dtype=x_proj.dtype)
-        cs = xp.empty((steps + 1, batch, n), dtype=x_proj.dtype)
-        tcs = xp.empty((steps, batch, n), dtype=x_proj.dtype)
+        acts = xp.ascontiguousarray(x_proj.data * half)
+        hs = xp.empty((steps + 1, batch, n), dtype=dtype)
+        cs = xp.empty((steps + 1, batch, n), dtype=dtype)
+        tcs = xp.empty((steps, batch, n), dtype=dtype)
+        i_g = xp.empty((batch, n), dtype=dtype)
         hs[0], cs[0] = h0.data, c0.data
+        recur = MatmulInto(hs, w_t, acts)  # acts[t] += h_{t-1} W_hh^T, one BLAS call
         for t in range(steps):
             a = acts[t]
-            xp.matmul(hs[t], w_t, out=a)
-            a += x_half[t]
+            recur(t, t)
             xp.tanh(a, out=a)
-            for gates in (a[:, :2 * n], a[:, 3 * n:]):
-                gates *= 0.5
-                gates += 0.5
+            a *= half
+            a += shift
             i, f, g, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
             xp.multiply(f, cs[t], out=cs[t + 1])
-            cs[t + 1] += i * g
+            xp.multiply(i, g, out=i_g)
+            cs[t + 1] += i_g
             xp.tanh(cs[t + 1], out=tcs[t])
             xp.multiply(o, tcs[t], out=hs[t + 1])
         ctx.save_for_backward(x_proj, h0, c0, w_hh)
@@ -145,7 +150,7 @@ class LSTMSequence(Function):
         acts, hs, cs, tcs = ctx.arrays
         xp = array_module(acts)
         w = inputs[3].data
-        steps, _, n = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        steps, n = hs.shape[0] - 1, hs.shape[2]
         # Factors that do not depend on the incoming gradient, for all steps at
         # once (a few large operations instead of many small ones per step):
         # each gate's derivative, a (1 - a) for the sigmoids and 1 - g^2 for
@@ -155,11 +160,14 @@ class LSTMSequence(Function):
         slope[:, :, 2 * n:3 * n] = 1.0 - g_all * g_all
         h_to_c = acts[:, :, 3 * n:] * (1.0 - tcs * tcs)
         d_gates = xp.empty_like(acts)
-        dh_next = g_h.data
+        # dh_t = (gradient from the outputs) + dgates_{t+1} W_hh, the product
+        # added in place by one BLAS call per step
+        dh_all = g_hs.data.copy()
+        dh_all[-1] += g_h.data
+        back = MatmulInto(d_gates, w, dh_all)
         dc_next = g_c.data
         for t in range(steps - 1, -1, -1):
-            a, d = acts[t], d_gates[t]
-            dh = g_hs.data[t] + dh_next
+            a, d, dh = acts[t], d_gates[t], dh_all[t]
             dc = dh * h_to_c[t]
             dc += dc_next
             xp.multiply(dc, a[:, 2 * n:3 * n], out=d[:, :n])       # d/d i:  dc g
@@ -168,10 +176,11 @@ class LSTMSequence(Function):
             xp.multiply(dh, tcs[t], out=d[:, 3 * n:])               # d/d o:  dh tanh(c)
             d *= slope[t]
             dc_next = dc * a[:, n:2 * n]
-            dh_next = d @ w
-        flat = d_gates.reshape(-1, 4 * n)
-        d_w = flat.T @ hs[:-1].reshape(-1, n)
-        return Tensor._make(d_gates), Tensor._make(dh_next), Tensor._make(dc_next), Tensor._make(d_w)
+            if t:
+                back(t, t - 1)
+        d_h0 = d_gates[0] @ w
+        d_w = d_gates.reshape(-1, 4 * n).T @ hs[:-1].reshape(-1, n)
+        return Tensor._make(d_gates), Tensor._make(d_h0), Tensor._make(dc_next), Tensor._make(d_w)
 
 
 class Unbind0(Function):
