@@ -37,6 +37,7 @@ from collections.abc import Sequence
 
 from gradlab import backend
 from gradlab.autograd.node import Op
+from gradlab.ops.movement import cat
 from gradlab.tensor import Tensor
 
 
@@ -52,11 +53,12 @@ def _offset_slices(offset: tuple, stride: tuple, dilation: tuple, out_sizes: tup
 
 
 def unfold_array(x, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, value: float = 0.0,
-                 layout: str = "cols"):
+                 layout: str = "cols", out=None):
     """The patches of a raw array ``x`` (N, C, *S).
 
-    ``layout="cols"`` gives the im2col matrix as (C, *K, *O, N) (contiguous);
-    ``layout="windows"`` gives the strided view (N, C, *O, *K) without a copy.
+    ``layout="cols"`` gives the im2col matrix as (C, *K, *O, N) (contiguous,
+    written into ``out`` if given); ``layout="windows"`` gives the strided
+    view (N, C, *O, *K) without a copy.
     """
     xp = backend.array_module(x)
     nd = len(kernel)
@@ -78,7 +80,7 @@ def unfold_array(x, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, 
         padded = batch_last
     out_sizes = tuple(_out_size(s, k, st, lo, hi, r) for s, k, st, (lo, hi), r in
                       zip(x.shape[2:], kernel, stride, pads, dilation))
-    cols = xp.empty((c, *kernel, *out_sizes, n), dtype=x.dtype)
+    cols = xp.empty((c, *kernel, *out_sizes, n), dtype=x.dtype) if out is None else out
     for offset in itertools.product(*(range(k) for k in kernel)):
         reads = _offset_slices(offset, stride, dilation, out_sizes)
         cols[(slice(None), *offset)] = padded[(slice(None),) + reads]
@@ -86,15 +88,37 @@ def unfold_array(x, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, 
 
 
 class Unfold(Op):
-    """x (N, C, *S) -> cols (C, *K, *O, N); backward is :class:`Fold`."""
+    """x (N, C, *S) -> cols (C, *K, *O, N); backward is :class:`Fold`.
+
+    With ``ones_row=True`` the result is the 2-D matrix (C prod K + 1, prod O N)
+    whose last row is all ones, so that a weight matrix with the bias as its
+    last column adds the bias inside the matrix product (and receives the
+    bias gradient, the row sums of the output gradient, from the same
+    product that gives dW).
+    """
 
     reads_inputs = False
+    ones_row = False
 
     def forward(self, x):
         self.in_shape = x.shape
-        return unfold_array(x, self.kernel, self.stride, self.pads, self.dilation)
+        if not self.ones_row:
+            return unfold_array(x, self.kernel, self.stride, self.pads, self.dilation)
+        xp = backend.array_module(x)
+        n, c = x.shape[:2]
+        out_sizes = tuple(_out_size(s, k, st, lo, hi, r) for s, k, st, (lo, hi), r in
+                          zip(x.shape[2:], self.kernel, self.stride, self.pads, self.dilation))
+        self.cols_shape = (c, *self.kernel, *out_sizes, n)
+        rows, columns = c * math.prod(self.kernel), n * math.prod(out_sizes)
+        flat = xp.empty((rows + 1) * columns, dtype=x.dtype)
+        unfold_array(x, self.kernel, self.stride, self.pads, self.dilation,
+                     out=flat[:rows * columns].reshape(self.cols_shape))
+        flat[rows * columns:] = 1
+        return flat.reshape(rows + 1, columns)
 
     def backward(self, g):
+        if self.ones_row:
+            g = g[:-1].reshape(self.cols_shape)
         return Fold.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
                           dilation=self.dilation, in_shape=self.in_shape)
 
@@ -190,14 +214,18 @@ def conv(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilati
             f"conv{nd}d: input of spatial size {tuple(x.shape[2:])} (padded by {pads}) is smaller "
             f"than the dilated kernel {kernel} (dilation {dilation})"
         )
-    cols = Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
     rows = c // groups * math.prod(kernel)
     columns = n * math.prod(out_sizes)
-    if groups == 1:
+    fold_bias = bias is not None and groups == 1
+    cols = Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation,
+                        ones_row=fold_bias)
+    if fold_bias:  # [W | b] @ [cols; 1]: the bias rides in the product (see Unfold)
+        out = cat([weight.reshape(out_c, rows), bias.reshape(out_c, 1)], 1) @ cols
+    elif groups == 1:
         out = weight.reshape(out_c, rows) @ cols.reshape(rows, columns)
     else:
         out = weight.reshape(groups, out_c // groups, rows) @ cols.reshape(groups, rows, columns)
     out = out.reshape(out_c, *out_sizes, n).permute(nd + 1, 0, *range(1, nd + 1))
-    if bias is not None:
+    if bias is not None and not fold_bias:
         out = out + bias.reshape(out_c, *([1] * nd))
     return out
