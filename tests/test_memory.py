@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import resource
+import os
+import subprocess
+import sys
 
-import numpy as np
 import pytest
 
 from gradlab import memory
@@ -85,28 +86,35 @@ def test_bad_environment_variable_is_named(monkeypatch):
         memory._apply_environment()
 
 
-def _faults_of_fresh_array(nbytes: int) -> int:
-    """Minor page faults taken to fill an array of ``nbytes`` right after an
-    array of the same size was freed (the pattern of a training step)."""
-    np.ones(nbytes // 8)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    a = np.ones(nbytes // 8)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    del a
-    return faults
+_FAULTS = """
+import resource, numpy as np, gradlab
+np.ones(3 * 2**20 // 8)  # allocated and freed, as the last step's array
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+a = np.ones(3 * 2**20 // 8)  # the same size again, filled
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, gradlab.memory.is_retaining_freed_memory())
+"""
 
 
-def test_freed_memory_is_reused_without_page_faults(restore_policy):
+def _faults_in_fresh_process(retain: str) -> tuple[int, str]:
+    """Minor page faults taken to fill a 3 MiB array right after one of the
+    same size was freed (the pattern of a training step), in a new process
+    (whose heap has no history) importing gradlab with the variable set."""
+    env = dict(os.environ, GRADLAB_RETAIN_FREED_MEMORY=retain)
+    done = subprocess.run([sys.executable, "-c", _FAULTS], env=env, capture_output=True, text=True,
+                          check=True)
+    faults, retaining = done.stdout.split()
+    return int(faults), retaining
+
+
+def test_freed_memory_is_reused_without_page_faults():
     """The point of the policy, on the real C library: a 3 MiB array (below
     NumPy's 4 MiB huge-page threshold, so 768 small pages) refilled after a
-    free faults in every page under glibc's static defaults and none when
-    retained."""
+    free faults in every page under glibc's defaults and none when retained."""
     if memory._mallopt() is None:  # not glibc: the policy is a no-op there
         assert memory.retain_freed_memory(True) is False
         return
-    assert memory.retain_freed_memory(False)
-    default = _faults_of_fresh_array(3 * MiB)
-    assert memory.retain_freed_memory(True)
-    retained = min(_faults_of_fresh_array(3 * MiB) for _ in range(3))
+    default, default_flag = _faults_in_fresh_process("0")
+    retained, retained_flag = _faults_in_fresh_process("1")
+    assert (default_flag, retained_flag) == ("False", "True")
     assert default >= 700, default
     assert retained < 50, retained
