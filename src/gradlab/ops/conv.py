@@ -41,8 +41,11 @@ from gradlab.ops.movement import cat
 from gradlab.tensor import Tensor
 
 
-def _out_size(size: int, k: int, s: int, lo: int, hi: int, r: int) -> int:
-    return (size + lo + hi - r * (k - 1) - 1) // s + 1
+def _out_sizes(spatial: Sequence[int], kernel: tuple, stride: tuple, pads: tuple,
+               dilation: tuple) -> tuple[int, ...]:
+    """Output size per spatial dimension: (S + lo + hi - r (k - 1) - 1) // s + 1."""
+    return tuple((size + lo + hi - r * (k - 1) - 1) // st + 1
+                 for size, k, st, (lo, hi), r in zip(spatial, kernel, stride, pads, dilation))
 
 
 def _offset_slices(offset: tuple, stride: tuple, dilation: tuple, out_sizes: tuple) -> tuple:
@@ -78,8 +81,7 @@ def unfold_array(x, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, 
         padded[(slice(None),) + inside] = batch_last
     else:
         padded = batch_last
-    out_sizes = tuple(_out_size(s, k, st, lo, hi, r) for s, k, st, (lo, hi), r in
-                      zip(x.shape[2:], kernel, stride, pads, dilation))
+    out_sizes = _out_sizes(x.shape[2:], kernel, stride, pads, dilation)
     cols = xp.empty((c, *kernel, *out_sizes, n), dtype=x.dtype) if out is None else out
     for offset in itertools.product(*(range(k) for k in kernel)):
         reads = _offset_slices(offset, stride, dilation, out_sizes)
@@ -106,8 +108,7 @@ class Unfold(Op):
             return unfold_array(x, self.kernel, self.stride, self.pads, self.dilation)
         xp = backend.array_module(x)
         n, c = x.shape[:2]
-        out_sizes = tuple(_out_size(s, k, st, lo, hi, r) for s, k, st, (lo, hi), r in
-                          zip(x.shape[2:], self.kernel, self.stride, self.pads, self.dilation))
+        out_sizes = _out_sizes(x.shape[2:], self.kernel, self.stride, self.pads, self.dilation)
         self.cols_shape = (c, *self.kernel, *out_sizes, n)
         rows, columns = c * math.prod(self.kernel), n * math.prod(out_sizes)
         flat = xp.empty((rows + 1) * columns, dtype=x.dtype)
@@ -207,8 +208,7 @@ def conv(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilati
     if any(s < 1 for s in stride) or any(r < 1 for r in dilation):
         raise ValueError(f"stride and dilation must be positive, got {stride} and {dilation}")
     pads = conv_pads(padding, kernel, dilation, stride)
-    out_sizes = tuple(_out_size(s, k, st, lo, hi, r) for s, k, st, (lo, hi), r in
-                      zip(x.shape[2:], kernel, stride, pads, dilation))
+    out_sizes = _out_sizes(x.shape[2:], kernel, stride, pads, dilation)
     if any(o < 1 for o in out_sizes):
         raise RuntimeError(
             f"conv{nd}d: input of spatial size {tuple(x.shape[2:])} (padded by {pads}) is smaller "
