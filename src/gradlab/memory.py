@@ -40,8 +40,8 @@ _M_MMAP_THRESHOLD = -3
 # glibc refuses an mmap threshold above HEAP_MAX_SIZE / 2: 32 MiB on 64-bit
 _MMAP_THRESHOLD_MAX = 4 * 1024 * 1024 * ctypes.sizeof(ctypes.c_long)
 # glibc's static defaults, restored by retain_freed_memory(False)
-_DEFAULT_MMAP_THRESHOLD = 128 * 1024
-_DEFAULT_TRIM_THRESHOLD = 128 * 1024
+_GLIBC_MMAP_THRESHOLD = 128 * 1024
+_GLIBC_TRIM_THRESHOLD = 128 * 1024
 
 DEFAULT_TRIM_THRESHOLD = 256 * 1024 * 1024
 
@@ -84,7 +84,7 @@ def retain_freed_memory(enabled: bool = True, *, trim_threshold: int = DEFAULT_T
     if enabled:
         mmap_threshold = _MMAP_THRESHOLD_MAX
     else:
-        mmap_threshold, trim_threshold = _DEFAULT_MMAP_THRESHOLD, _DEFAULT_TRIM_THRESHOLD
+        mmap_threshold, trim_threshold = _GLIBC_MMAP_THRESHOLD, _GLIBC_TRIM_THRESHOLD
     took = bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) \
         and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))
     _retaining = enabled and took
