@@ -28,7 +28,7 @@ def adadelta_update(param: Any, grad: Any, square_avg: Any, acc_delta: Any, work
     xp = array_module(param)
     g = effective_grad(param, grad, weight_decay, maximize)
     scal(rho, square_avg)
-    xp.multiply(g, g, out=work)
+    xp.square(g, out=work)
     axpy(1 - rho, work, square_avg)
     # delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g
     xp.add(acc_delta, eps, out=delta)

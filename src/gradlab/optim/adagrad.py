@@ -25,7 +25,7 @@ def adagrad_update(param: Any, grad: Any, state_sum: Any, work: Any, *, step: in
     xp = array_module(param)
     g = effective_grad(param, grad, weight_decay, maximize)
     clr = lr / (1 + (step - 1) * lr_decay)
-    xp.multiply(g, g, out=work)
+    xp.square(g, out=work)
     axpy(1.0, work, state_sum)
     xp.sqrt(state_sum, out=work)
     xp.add(work, eps, out=work)

@@ -35,7 +35,7 @@ def update_moments(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, work: A
     scal(beta1, exp_avg)
     axpy(1 - beta1, g, exp_avg)
     scal(beta2, exp_avg_sq)
-    array_module(param).multiply(g, g, out=work)
+    array_module(param).square(g, out=work)
     axpy(1 - beta2, work, exp_avg_sq)
     return g
 

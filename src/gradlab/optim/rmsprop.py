@@ -30,7 +30,7 @@ def rmsprop_update(param: Any, grad: Any, square_avg: Any, grad_avg: Any | None,
     xp = array_module(param)
     g = effective_grad(param, grad, weight_decay, maximize)
     scal(alpha, square_avg)
-    xp.multiply(g, g, out=work)
+    xp.square(g, out=work)
     axpy(1 - alpha, work, square_avg)
     if grad_avg is not None:
         scal(alpha, grad_avg)
