@@ -23,6 +23,15 @@ def test_linear(train, bias):
     twin(nn.Linear(5, 3, bias=bias), torch.nn.Linear(5, 3, bias=bias), randn(4, 2, 5), train=train)
 
 
+def test_linear_on_a_transposed_batch():
+    # a batch_first sequence seen time-major: a strided 3-D input, stacked into rows
+    from helpers import check
+
+    check(lambda x, w, b: nn.functional.linear(x.transpose(0, 1), w, b),
+          lambda x, w, b: torch.nn.functional.linear(x.transpose(0, 1), w, b),
+          randn(4, 3, 5), randn(6, 5), randn(6))
+
+
 CONV2D = [
     dict(in_channels=4, out_channels=6, kernel_size=3),
     dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1),

@@ -37,6 +37,14 @@ def test_matmul(shapes):
     check(lambda x, y: x.matmul(y), lambda x, y: x.matmul(y), a, b)
 
 
+def test_batched_times_matrix_is_one_product_with_the_same_numbers():
+    # the stacked-rows path: strided and 4-D left operands, both gradients
+    a, b = randn(5, 2, 3, 4, seed=21), randn(4, 6, seed=22)
+    check(lambda x, y: x.transpose(0, 2) @ y, lambda x, y: x.transpose(0, 2) @ y, a, b)
+    check(lambda x, y: x @ y, lambda x, y: x @ y, a, b)
+    check(lambda y: gradlab.tensor(a) @ y, lambda y: torch.tensor(a) @ y, b)
+
+
 def test_matmul_with_only_one_side_requiring_grad():
     a, b = randn(2, 3, seed=3), randn(3, 4, seed=4)
     check(lambda x: x @ gradlab.tensor(b), lambda x: x @ torch.tensor(b), a)

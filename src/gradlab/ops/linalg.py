@@ -21,14 +21,31 @@ from gradlab.ops._util import operands
 from gradlab.tensor import Tensor
 
 
+def stacked_matmul(xp: Any, a: Any, b: Any) -> Any:
+    """``a @ b`` for a batched ``a`` (..., M, K) and a matrix ``b`` (K, N),
+    as one product of the stacked rows (..., K) @ (K, N): NumPy's matmul
+    makes one small product per batch entry instead, 3-4x slower (an LSTM's
+    input projection, (50, 32, 64) @ (64, 512): 1.6 ms against 0.46 ms)."""
+    if a.ndim <= 2 or b.ndim != 2:
+        return xp.matmul(a, b)
+    return xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
+
+
 class MatMul(Op):
     def forward(self, a, b):
-        return backend.array_module(a).matmul(a, b)
+        return stacked_matmul(backend.array_module(a), a, b)
 
     def backward(self, g):
         a, b = self.inputs
         ga = g @ b.mT if a._rg else None
-        gb = a.mT @ g if b._rg else None
+        if not b._rg:
+            gb = None
+        elif a.ndim > 2 and b.ndim == 2:
+            # b was broadcast over a's batch: the sum over it is one product
+            # of the stacked rows, A^T dC with A (..., K) and dC (..., N)
+            gb = a.reshape(-1, a.shape[-1]).mT @ g.reshape(-1, g.shape[-1])
+        else:
+            gb = a.mT @ g
         return ga, gb
 
 

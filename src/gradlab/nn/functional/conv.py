@@ -11,6 +11,7 @@ from gradlab import backend
 from gradlab.autograd.node import Op
 from gradlab.ops import conv as _conv
 from gradlab.ops import pool as _pool
+from gradlab.ops.linalg import stacked_matmul
 from gradlab.tensor import Tensor
 
 __all__ = [
@@ -31,8 +32,7 @@ class LinearOp(Op):
     """
 
     def forward(self, x, w, b=None):
-        xp = backend.array_module(x)
-        out = xp.matmul(x, w.T)
+        out = stacked_matmul(backend.array_module(x), x, w.T)
         if b is not None:
             out += b
         return out
