@@ -11,7 +11,7 @@ SciPy's copy, matters: each OpenBLAS has its own pool of worker threads,
 and two pools taking turns on the same cores slow each other down (see
 :mod:`gradlab.optim._kernels`).
 
-:class:`MatmulInto` is the user here: a loop of small products added into
+:class:`MatmulInto` is the user here: a loop of small products into
 slices of preallocated stacks (an LSTM's recurrence) with the array
 addresses computed once, since asking NumPy for an address costs about as
 much as a small product's arithmetic. Every entry point falls back to plain
@@ -108,41 +108,69 @@ def is_numpys(controller: Any) -> bool:
 
 
 class MatmulInto:
-    """``out[j] += lhs[i] @ rhs`` for stacks fixed in advance, called with
-    (i, j): lhs (K, M, P), rhs (P, N), out (K', M, N).
+    """``out[j] = lhs @ rhs`` (or ``+=``, with ``accumulate``) for operands
+    fixed in advance, called with (i, j). ``lhs`` is a matrix (M, P) or a
+    stack of them (K, M, P), ``rhs`` a matrix (P, N) or a stack (K, P, N);
+    stacked operands take entry ``i``, and ``out`` (K', M, N) takes entry j.
 
-    One BLAS ``gemm`` with beta = 1 per call, at addresses computed once,
-    where the three are C-contiguous NumPy arrays of one float dtype and
-    NumPy's CBLAS is available; otherwise ``out[j] += lhs[i] @ rhs`` as an
-    array expression. The arrays are held until the object is dropped.
+    One BLAS ``gemm`` per call (beta = 1 to accumulate, 0 to overwrite) at
+    addresses computed once, where the three are NumPy arrays of one float
+    dtype whose matrices have contiguous rows (any row stride: a block of
+    rows out of a wider stack will do) and NumPy's CBLAS is available;
+    otherwise the same as an array expression. The arrays are held until the
+    object is dropped.
     """
 
-    def __init__(self, lhs: Any, rhs: Any, out: Any) -> None:
-        if lhs.ndim != 3 or rhs.ndim != 2 or out.ndim != 3 or lhs.shape[2] != rhs.shape[0] \
-                or out.shape[1:] != (lhs.shape[1], rhs.shape[1]):
+    def __init__(self, lhs: Any, rhs: Any, out: Any, accumulate: bool = True) -> None:
+        if lhs.ndim not in (2, 3) or rhs.ndim not in (2, 3) or out.ndim != 3 \
+                or lhs.shape[-1] != rhs.shape[-2] or out.shape[1:] != (lhs.shape[-2], rhs.shape[-1]) \
+                or (lhs.ndim == rhs.ndim == 3 and lhs.shape[0] != rhs.shape[0]):
             raise ValueError(f"MatmulInto: shapes {lhs.shape} @ {rhs.shape} do not fit into "
                              f"{out.shape}")
-        self.lhs, self.rhs, self.out = lhs, rhs, out
+        self.lhs, self.rhs, self.out, self.accumulate = lhs, rhs, out, accumulate
+        self._stack = lhs.shape[0] if lhs.ndim == 3 else rhs.shape[0] if rhs.ndim == 3 else None
         arrays = (lhs, rhs, out)
         cblas = None
-        if all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays) \
+        if all(type(a) is np.ndarray and _rows_contiguous(a) for a in arrays) \
                 and lhs.dtype == rhs.dtype == out.dtype and out.flags.writeable and out.size:
             cblas = numpy_cblas(out.dtype)
         self._gemm = None if cblas is None else cblas.gemm
         if self._gemm is not None:
-            self._lhs_at, self._lhs_step = lhs.ctypes.data, lhs.strides[0]
-            self._out_at, self._out_step = out.ctypes.data, out.strides[0]
-            self._rhs_at = rhs.ctypes.data
-            self._m, self._n, self._k = lhs.shape[1], rhs.shape[1], lhs.shape[2]
+            self._lhs = _addressing(lhs)
+            self._rhs = _addressing(rhs)
+            self._out = _addressing(out)
+            self._m, self._n, self._k = out.shape[1], out.shape[2], lhs.shape[-1]
+            self._beta = 1.0 if accumulate else 0.0
 
     def __call__(self, i: int, j: int) -> None:
-        if self._gemm is None:
-            self.out[j] += self.lhs[i] @ self.rhs
-            return
-        if not (0 <= i < self.lhs.shape[0] and 0 <= j < self.out.shape[0]):
+        if not ((self._stack is None or 0 <= i < self._stack) and 0 <= j < self.out.shape[0]):
             raise IndexError(f"MatmulInto: index ({i}, {j}) outside stacks of "
-                             f"{self.lhs.shape[0]} and {self.out.shape[0]}")
-        m, n, k = self._m, self._n, self._k
-        self._gemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, 1.0,
-                   self._lhs_at + i * self._lhs_step, k, self._rhs_at, n,
-                   1.0, self._out_at + j * self._out_step, n)
+                             f"{self._stack} and {self.out.shape[0]}")
+        if self._gemm is None:
+            lhs = self.lhs[i] if self.lhs.ndim == 3 else self.lhs
+            rhs = self.rhs[i] if self.rhs.ndim == 3 else self.rhs
+            if self.accumulate:
+                self.out[j] += lhs @ rhs
+            else:
+                self.out[j] = lhs @ rhs
+            return
+        (a, a_step, lda), (b, b_step, ldb), (c, c_step, ldc) = self._lhs, self._rhs, self._out
+        self._gemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, self._m, self._n, self._k, 1.0,
+                   a + i * a_step, lda, b + i * b_step, ldb, self._beta, c + j * c_step, ldc)
+
+
+def _rows_contiguous(a: np.ndarray) -> bool:
+    """Whether each matrix of ``a`` (its last two axes) is a block of
+    contiguous rows, which BLAS can address with a leading dimension."""
+    item = a.itemsize
+    rows, cols = a.shape[-2:]
+    row_stride, col_stride = a.strides[-2:]
+    return (col_stride == item or cols == 1) and row_stride % item == 0 \
+        and (rows == 1 or row_stride // item >= cols)
+
+
+def _addressing(a: np.ndarray) -> tuple[int, int, int]:
+    """(address of a[0], bytes from one stacked matrix to the next, leading
+    dimension in elements); a single matrix has a step of 0."""
+    step = a.strides[0] if a.ndim == 3 else 0
+    return a.ctypes.data, step, max(a.strides[-2] // a.itemsize, a.shape[-1])

@@ -123,3 +123,29 @@ def test_lstm_gradients_reach_initial_states_and_final_states(bidirectional):
                      + [p.grad.numpy() for _, p in sorted(module.named_parameters())])
     for ours, theirs in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("wanted", ["input", "weights", "initial states"])
+def test_lstm_gradients_when_only_some_inputs_need_them(wanted):
+    """The fused layer leaves out the products nobody asked for (dx, dW, or
+    the last step's dh_0); what it does compute must still be PyTorch's."""
+    gl = nn.LSTM(3, 5, bidirectional=True).double()
+    th = torch.nn.LSTM(3, 5, bidirectional=True).double()
+    copy_state(gl, th)
+    x, h0, c0 = (rng.standard_normal(s) for s in ((6, 4, 3), (2, 4, 5), (2, 4, 5)))
+    weight = rng.standard_normal((6, 4, 10))
+    found = []
+    for lib, module in ((gradlab, gl), (torch, th)):
+        for p in module.parameters():
+            p.requires_grad_(wanted == "weights")
+        inputs = [lib.tensor(x, requires_grad=wanted == "input")] + \
+            [lib.tensor(s, requires_grad=wanted == "initial states") for s in (h0, c0)]
+        out, _ = module(inputs[0], (inputs[1], inputs[2]))
+        (out * lib.tensor(weight)).sum().backward()
+        if wanted == "weights":
+            found.append([p.grad.numpy() for _, p in sorted(module.named_parameters())])
+        else:
+            found.append([t.grad.numpy() for t in inputs if t.requires_grad])
+    assert len(found[0]) == len(found[1]) > 0
+    for ours, theirs in zip(*found):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -8,10 +8,10 @@
           n = tanh(W_in x + b_in + sigma(r) (W_hn h + b_hn))
           h' = (1 - sigma(z)) n + sigma(z) h
 
-The input projections ``W_ih x + b_ih`` of a whole sequence are one matrix
-product made by the caller; the steps here add the recurrent part. An LSTM
-layer runs each direction as one fused node (:class:`LSTMSequence`); GRU and
-RNN layers, and the cells, are composed from Tensor ops step by step.
+An LSTM layer runs each direction as one fused node (:class:`LSTMLayer`).
+GRU and RNN layers, and the cells, are composed from Tensor ops step by
+step; their callers make the input projections ``W_ih x + b_ih`` of a whole
+sequence as one matrix product, and the steps here add the recurrent part.
 """
 
 from __future__ import annotations
@@ -78,109 +78,157 @@ class LSTMPointwise(Function):
         return Tensor._make(d), Tensor._make(dc * f)
 
 
-def _lstm_sequence_composed(x_proj: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple:
-    """Reference form of :class:`LSTMSequence`, from Tensor ops."""
-    hs = []
-    for t in range(x_proj.shape[0]):
-        h, c = _lstm_pointwise(x_proj[t] + h @ w_hh.T, c)
-        hs.append(h)
+def _lstm_layer_composed(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor, w_hh: Tensor,
+                         bias: Tensor | None, reverse: bool) -> tuple:
+    """Reference form of :class:`LSTMLayer`, from Tensor ops."""
+    proj = x @ w_ih.T
+    if bias is not None:
+        proj = proj + bias
+    steps = x.shape[0]
+    hs: list = [None] * steps
+    for t in (reversed(range(steps)) if reverse else range(steps)):
+        h, c = _lstm_pointwise(proj[t] + h @ w_hh.T, c)
+        hs[t] = h
     return ops.stack(hs, 0), h, c
 
 
-class LSTMSequence(Function):
+class LSTMLayer(Function):
     """One LSTM layer in one direction over a whole sequence, fused:
-    (x_proj (T, N, 4H), h0, c0, W_hh) -> (h_1..h_T, h_T, c_T), where
-    x_proj = x W_ih^T + b_ih + b_hh for all steps.
+    (x (T, N, F), h0 (N, H), c0 (N, H), W_ih, W_hh, b) -> (h_1..h_T (T, N, H),
+    h_T, c_T), where b = b_ih + b_hh (or None) and ``reverse`` runs the
+    sequence from its last step to its first.
 
     Fused because a graph of ~15 nodes per time step costs more in Python
-    than the arithmetic of a small LSTM. The backward is backpropagation
-    through time in closed form (see :class:`LSTMPointwise`), with
-    dh_{t-1} = dgates_t W_hh and dW_hh = sum_t dgates_t^T h_{t-1} as one
-    matrix product over all steps. When the backward is itself recorded
-    (``create_graph=True``) it differentiates the composed form instead.
+    than the arithmetic of a small LSTM. The arrays are laid out feature by
+    batch: each step's inputs z_t = [x_t; h_{t-1}; 1] are a column block
+    (F + H + 1, N) and its gates one product [W_ih | W_hh | b] z_t, an
+    array (4H, N) in which every gate is a contiguous block. That makes each
+    step one small matrix product (about a third faster than (N, H) @ (H, 4H)
+    in OpenBLAS) and its elementwise work contiguous.
+
+    The backward is backpropagation through time in closed form (see
+    :class:`LSTMPointwise`): dz_t = [W_ih | W_hh]^T dgates_t gives dx_t and
+    the recurrent part of dh_{t-1}, and [dW_ih | dW_hh | db] = sum_t dgates_t
+    z_t^T is one matrix product over all steps. When the backward is itself
+    recorded (``create_graph=True``) it differentiates the composed form
+    instead.
     """
 
     @staticmethod
-    def forward(ctx, x_proj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor) -> tuple:
-        xp = array_module(x_proj.data)
-        steps, batch, four_h = x_proj.shape
-        n = four_h // 4
-        dtype = x_proj.dtype
-        # sigmoid(z) = (1 + tanh(z / 2)) / 2: halving the i, f, o columns of the
-        # inputs and of W_hh once lets one tanh call per step activate all
-        # gates, followed by one scale and one shift of the whole row
-        half = xp.full(four_h, 0.5, dtype=dtype)
+    def forward(ctx, x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
+                bias: Tensor | None, reverse: bool = False) -> tuple:
+        xp = array_module(x.data)
+        steps, batch, n_in = x.shape
+        n = w_hh.shape[1]
+        dtype = x.dtype
+        # sigmoid(s) = (1 + tanh(s / 2)) / 2: halving the rows of the i, f and
+        # o gates in the weights lets one tanh per step activate all gates,
+        # followed by one scale and one shift of the whole block
+        half = xp.full((4 * n, 1), 0.5, dtype=dtype)
         half[2 * n:3 * n] = 1.0
-        shift = xp.full(four_h, 0.5, dtype=dtype)
-        shift[2 * n:3 * n] = 0.0
-        w_t = xp.ascontiguousarray(w_hh.data.T * half)
-        acts = xp.ascontiguousarray(x_proj.data * half)
-        hs = xp.empty((steps + 1, batch, n), dtype=dtype)
-        cs = xp.empty((steps + 1, batch, n), dtype=dtype)
-        tcs = xp.empty((steps, batch, n), dtype=dtype)
-        i_g = xp.empty((batch, n), dtype=dtype)
-        hs[0], cs[0] = h0.data, c0.data
-        recur = MatmulInto(hs, w_t, acts)  # acts[t] += h_{t-1} W_hh^T, one BLAS call
+        w = xp.empty((4 * n, n_in + n + 1), dtype=dtype)
+        xp.multiply(w_ih.data, half, out=w[:, :n_in])
+        xp.multiply(w_hh.data, half, out=w[:, n_in:-1])
+        w[:, -1] = 0.0 if bias is None else bias.data * half[:, 0]
+        z = xp.empty((steps + 1, n_in + n + 1, batch), dtype=dtype)
+        z[:steps, :n_in] = (x.data[::-1] if reverse else x.data).transpose(0, 2, 1)
+        z[steps, :n_in] = 0.0
+        z[:, -1] = 1.0
+        z[0, n_in:-1] = h0.data.T
+        acts = xp.empty((steps, 4 * n, batch), dtype=dtype)
+        cs = xp.empty((steps + 1, n, batch), dtype=dtype)
+        cs[0] = c0.data.T
+        tcs = xp.empty((steps, n, batch), dtype=dtype)
+        scale = xp.ascontiguousarray(xp.broadcast_to(half, (4 * n, batch)))
+        shift = 1.0 - scale
+        i_g = xp.empty((n, batch), dtype=dtype)
+        gates = MatmulInto(w, z, acts, accumulate=False)  # acts[t] = w z_t, one BLAS call
         for t in range(steps):
             a = acts[t]
-            recur(t, t)
+            gates(t, t)
             xp.tanh(a, out=a)
-            a *= half
+            a *= scale
             a += shift
-            i, f, g, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
+            i, f, g, o = a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:]
             xp.multiply(f, cs[t], out=cs[t + 1])
             xp.multiply(i, g, out=i_g)
             cs[t + 1] += i_g
             xp.tanh(cs[t + 1], out=tcs[t])
-            xp.multiply(o, tcs[t], out=hs[t + 1])
-        ctx.save_for_backward(x_proj, h0, c0, w_hh)
-        ctx.arrays = (acts, hs, cs, tcs)
-        return Tensor._make(hs[1:]), Tensor._make(hs[steps]), Tensor._make(cs[steps])
+            xp.multiply(o, tcs[t], out=z[t + 1, n_in:-1])
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, bias)
+        ctx.reverse = reverse
+        ctx.arrays = (acts, z, cs, tcs)
+        # the outputs are copies: the backward reads h_1..h_{T-1} from z
+        hs = xp.ascontiguousarray(z[1:, n_in:-1].transpose(0, 2, 1))
+        return Tensor._make(hs[::-1] if reverse else hs), Tensor._make(z[steps, n_in:-1].T.copy()), \
+            Tensor._make(cs[steps].T.copy())
 
     @staticmethod
     def backward(ctx, g_hs: Tensor, g_h: Tensor, g_c: Tensor) -> tuple:
         inputs = ctx.saved_tensors
+        reverse = ctx.reverse
         if is_grad_enabled():
             with enable_grad():
-                wrt = [t for t in inputs if t.requires_grad]
-                outs = _lstm_sequence_composed(*inputs)
+                wrt = [t for t in inputs if t is not None and t.requires_grad]
+                outs = _lstm_layer_composed(*inputs, reverse)
                 found = grad(outs, wrt, (g_hs, g_h, g_c), create_graph=True, allow_unused=True)
             lookup = dict(zip(map(id, wrt), found))
-            return tuple(lookup.get(id(t)) for t in inputs)
-        acts, hs, cs, tcs = ctx.arrays
+            return tuple(lookup.get(id(t)) for t in inputs) + (None,)
+        acts, z, cs, tcs = ctx.arrays
+        x, h0, _, w_ih, w_hh, bias = inputs
+        need_x, need_h0, _, need_w_ih, need_w_hh, need_bias = ctx.needs_input_grad[:6]
         xp = array_module(acts)
-        w = inputs[3].data
-        steps, n = hs.shape[0] - 1, hs.shape[2]
+        steps, four_n, batch = acts.shape
+        n, n_in = four_n // 4, x.shape[2]
         # Factors that do not depend on the incoming gradient, for all steps at
         # once (a few large operations instead of many small ones per step):
         # each gate's derivative, a (1 - a) for the sigmoids and 1 - g^2 for
         # tanh, and o (1 - tanh(c)^2), the path from h to c.
         slope = acts * (1.0 - acts)
-        g_all = acts[:, :, 2 * n:3 * n]
-        slope[:, :, 2 * n:3 * n] = 1.0 - g_all * g_all
-        h_to_c = acts[:, :, 3 * n:] * (1.0 - tcs * tcs)
+        g_all = acts[:, 2 * n:3 * n]
+        slope[:, 2 * n:3 * n] = 1.0 - g_all * g_all
+        h_to_c = acts[:, 3 * n:] * (1.0 - tcs * tcs)
         d_gates = xp.empty_like(acts)
-        # dh_t = (gradient from the outputs) + dgates_{t+1} W_hh, the product
-        # added in place by one BLAS call per step
-        dh_all = g_hs.data.copy()
-        dh_all[-1] += g_h.data
-        back = MatmulInto(d_gates, w, dh_all)
-        dc_next = g_c.data
+        # dz[t] = dL/d[x_t; h_{t-1}]: its h rows start as the gradient from the
+        # outputs, and each step adds [W_ih | W_hh]^T dgates_t by one BLAS call
+        # (the x rows only where x needs a gradient)
+        dz = xp.empty((steps + 1, n_in + n, batch), dtype=acts.dtype)
+        dz[1:, n_in:] = (g_hs.data[::-1] if reverse else g_hs.data).transpose(0, 2, 1)
+        dz[steps, n_in:] += g_h.data.T
+        dz[0, n_in:] = 0.0
+        if need_x:
+            dz[:steps, :n_in] = 0.0
+            w_t = xp.ascontiguousarray(xp.concatenate([w_ih.data, w_hh.data], axis=1).T)
+            back = MatmulInto(w_t, d_gates, dz)
+        else:
+            back = MatmulInto(xp.ascontiguousarray(w_hh.data.T), d_gates, dz[:, n_in:])
+        dc_next = g_c.data.T
         for t in range(steps - 1, -1, -1):
-            a, d, dh = acts[t], d_gates[t], dh_all[t]
+            a, d, dh = acts[t], d_gates[t], dz[t + 1, n_in:]
             dc = dh * h_to_c[t]
             dc += dc_next
-            xp.multiply(dc, a[:, 2 * n:3 * n], out=d[:, :n])       # d/d i:  dc g
-            xp.multiply(dc, cs[t], out=d[:, n:2 * n])               # d/d f:  dc c_{t-1}
-            xp.multiply(dc, a[:, :n], out=d[:, 2 * n:3 * n])        # d/d g:  dc i
-            xp.multiply(dh, tcs[t], out=d[:, 3 * n:])               # d/d o:  dh tanh(c)
+            xp.multiply(dc, a[2 * n:3 * n], out=d[:n])       # d/d i:  dc g
+            xp.multiply(dc, cs[t], out=d[n:2 * n])            # d/d f:  dc c_{t-1}
+            xp.multiply(dc, a[:n], out=d[2 * n:3 * n])        # d/d g:  dc i
+            xp.multiply(dh, tcs[t], out=d[3 * n:])            # d/d o:  dh tanh(c)
             d *= slope[t]
-            dc_next = dc * a[:, n:2 * n]
-            if t:
-                back(t, t - 1)
-        d_h0 = d_gates[0] @ w
-        d_w = d_gates.reshape(-1, 4 * n).T @ hs[:-1].reshape(-1, n)
-        return Tensor._make(d_gates), Tensor._make(d_h0), Tensor._make(dc_next), Tensor._make(d_w)
+            dc_next = dc * a[n:2 * n]
+            if t or need_x or need_h0:
+                back(t, t)
+        d_w_ih = d_w_hh = d_bias = None
+        if need_w_ih or need_w_hh or need_bias:
+            # all steps' dgates_t z_t^T as one product of (4H, T N) and (T N, F + H + 1)
+            d_rows = xp.ascontiguousarray(d_gates.transpose(1, 0, 2)).reshape(four_n, -1)
+            z_rows = xp.ascontiguousarray(z[:steps].transpose(1, 0, 2)).reshape(z.shape[1], -1)
+            d_w = d_rows @ z_rows.T
+            d_w_ih, d_w_hh = d_w[:, :n_in], d_w[:, n_in:-1]
+            d_bias = d_w[:, -1] if bias is not None else None
+        d_x = None
+        if need_x:
+            d_x = dz[:steps, :n_in].transpose(0, 2, 1)
+            d_x = Tensor._make(d_x[::-1] if reverse else d_x)
+        return (d_x, Tensor._make(dz[0, n_in:].T), Tensor._make(dc_next.T),
+                *(None if g is None else Tensor._make(g) for g in (d_w_ih, d_w_hh, d_bias)), None)
 
 
 class Unbind0(Function):

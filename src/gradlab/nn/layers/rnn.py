@@ -2,8 +2,9 @@
 arguments, gate order, weight names (``weight_ih_l0``, ``weight_hh_l0_reverse``,
 ...) and shapes, so a PyTorch state dict loads unchanged.
 
-A layer runs its input projections for the whole sequence as one matrix
-product, then loops over time for the recurrent part (the step functions are
+An LSTM layer runs each direction as one fused graph node; GRU and RNN
+layers run their input projections for the whole sequence as one matrix
+product, then loop over time for the recurrent part (the step functions are
 in :mod:`gradlab.nn.functional.rnn`).
 """
 
@@ -16,7 +17,7 @@ from gradlab import ops
 from gradlab.backend import Generator
 from gradlab.nn import functional as F
 from gradlab.nn import init
-from gradlab.nn.functional.rnn import LSTMSequence, Unbind0, gru_step, lstm_step, rnn_step
+from gradlab.nn.functional.rnn import LSTMLayer, Unbind0, gru_step, lstm_step, rnn_step
 from gradlab.nn.layers._factory import check_positive, new_parameter
 from gradlab.nn.module import Module
 from gradlab.tensor import Tensor
@@ -93,11 +94,8 @@ class RNNBase(Module):
             for direction in range(directions):
                 k = layer * directions + direction
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                # the input projections of all steps as one matrix product; the
-                # LSTM adds both biases here, once for the whole sequence
-                bias = b_ih if b_ih is None or self.mode != "LSTM" else b_ih + b_hh
-                proj = F.linear(x.reshape(-1, x.shape[-1]), w_ih, bias).reshape(x.shape[0], x.shape[1], -1)
-                out, last = self._direction(proj, [s[k] for s in states], w_hh, b_hh, bool(direction))
+                out, last = self._direction(x, [s[k] for s in states], w_ih, w_hh, b_ih, b_hh,
+                                            bool(direction))
                 outputs.append(out)
                 for slot, value in zip(finals, last):
                     slot.append(value)
@@ -106,13 +104,15 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, True, generator=self.generator)
         return x, tuple(ops.stack(f, 0) for f in finals)
 
-    def _direction(self, proj: Tensor, carry: list, w_hh: Tensor, b_hh: Tensor | None,
-                   reverse: bool) -> tuple[Tensor, list]:
+    def _direction(self, x: Tensor, carry: list, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                   b_hh: Tensor | None, reverse: bool) -> tuple[Tensor, list]:
         """One layer in one direction: the outputs (T, N, H) and final states."""
         if self.mode == "LSTM":
-            seq = proj.flip(0) if reverse else proj
-            hs, h_n, c_n = LSTMSequence.apply(seq, carry[0], carry[1], w_hh)
-            return (hs.flip(0) if reverse else hs), [h_n, c_n]
+            bias = None if b_ih is None else b_ih + b_hh
+            hs, h_n, c_n = LSTMLayer.apply(x, carry[0], carry[1], w_ih, w_hh, bias, reverse)
+            return hs, [h_n, c_n]
+        # the input projections of all steps as one matrix product
+        proj = F.linear(x.reshape(-1, x.shape[-1]), w_ih, b_ih).reshape(x.shape[0], x.shape[1], -1)
         steps = list(Unbind0.apply(proj)) if proj.shape[0] > 1 else [proj[0]]
         if reverse:
             steps.reverse()
