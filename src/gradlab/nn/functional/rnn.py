@@ -182,12 +182,23 @@ class LSTMLayer(Function):
         n, n_in = four_n // 4, x.shape[2]
         # Factors that do not depend on the incoming gradient, for all steps at
         # once (a few large operations instead of many small ones per step):
-        # each gate's derivative, a (1 - a) for the sigmoids and 1 - g^2 for
-        # tanh, and o (1 - tanh(c)^2), the path from h to c.
-        slope = acts * (1.0 - acts)
-        g_all = acts[:, 2 * n:3 * n]
-        slope[:, 2 * n:3 * n] = 1.0 - g_all * g_all
-        h_to_c = acts[:, 3 * n:] * (1.0 - tcs * tcs)
+        # dgates = [dc, dc, dc, dh] * coef, with the gates' derivatives in
+        # coef = [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), tanh(c) o (1 - o)],
+        # and h_to_c = o (1 - tanh(c)^2), the path from h to c.
+        i, f, g, o = (acts[:, k * n:(k + 1) * n] for k in range(4))
+        coef = xp.empty_like(acts)
+        for block, gate, partner in ((0, i, g), (1, f, cs[:-1]), (3, o, tcs)):
+            q = coef[:, block * n:(block + 1) * n]
+            xp.subtract(1.0, gate, out=q)
+            q *= gate
+            q *= partner
+        q = coef[:, 2 * n:3 * n]
+        xp.multiply(g, g, out=q)
+        xp.subtract(1.0, q, out=q)
+        q *= i
+        h_to_c = tcs * tcs
+        xp.subtract(1.0, h_to_c, out=h_to_c)
+        h_to_c *= o
         d_gates = xp.empty_like(acts)
         # dz[t] = dL/d[x_t; h_{t-1}]: its h rows start as the gradient from the
         # outputs, and each step adds [W_ih | W_hh]^T dgates_t by one BLAS call
@@ -203,16 +214,15 @@ class LSTMLayer(Function):
         else:
             back = MatmulInto(xp.ascontiguousarray(w_hh.data.T), d_gates, dz[:, n_in:])
         dc_next = g_c.data.T
+        dc = xp.empty((n, batch), dtype=acts.dtype)
+        three = (3, n, batch)
         for t in range(steps - 1, -1, -1):
-            a, d, dh = acts[t], d_gates[t], dz[t + 1, n_in:]
-            dc = dh * h_to_c[t]
+            d, dh = d_gates[t], dz[t + 1, n_in:]
+            xp.multiply(dh, h_to_c[t], out=dc)
             dc += dc_next
-            xp.multiply(dc, a[2 * n:3 * n], out=d[:n])       # d/d i:  dc g
-            xp.multiply(dc, cs[t], out=d[n:2 * n])            # d/d f:  dc c_{t-1}
-            xp.multiply(dc, a[:n], out=d[2 * n:3 * n])        # d/d g:  dc i
-            xp.multiply(dh, tcs[t], out=d[3 * n:])            # d/d o:  dh tanh(c)
-            d *= slope[t]
-            dc_next = dc * a[n:2 * n]
+            xp.multiply(coef[t, :3 * n].reshape(three), dc, out=d[:3 * n].reshape(three))  # i, f, g
+            xp.multiply(dh, coef[t, 3 * n:], out=d[3 * n:])                                # o
+            dc_next = dc * f[t]
             if t or need_x or need_h0:
                 back(t, t)
         d_w_ih = d_w_hh = d_bias = None
