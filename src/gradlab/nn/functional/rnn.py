@@ -158,8 +158,9 @@ class LSTMLayer(Function):
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, bias)
         ctx.reverse = reverse
         ctx.arrays = (acts, z, cs, tcs)
-        # the outputs are copies: the backward reads h_1..h_{T-1} from z
-        hs = xp.ascontiguousarray(z[1:, n_in:-1].transpose(0, 2, 1))
+        # the outputs are copies, since the backward reads h_1..h_{T-1} from z
+        # (in the (T, H, N) layout: a transposing copy would cost 3x more)
+        hs = z[1:, n_in:-1].copy().transpose(0, 2, 1)
         return Tensor._make(hs[::-1] if reverse else hs), Tensor._make(z[steps, n_in:-1].T.copy()), \
             Tensor._make(cs[steps].T.copy())
 
