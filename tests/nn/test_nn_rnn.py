@@ -99,6 +99,10 @@ def test_bad_input_is_named():
         nn.LSTM(3, 4)(gradlab.zeros(5, 2, 2))
     with pytest.raises(RuntimeError, match="h_0"):
         nn.GRU(3, 4)(gradlab.zeros(5, 2, 3), gradlab.zeros(1, 3, 4))
+    with pytest.raises(RuntimeError, match=r"sequence length .* got input of shape \(2, 0, 3\)"):
+        nn.GRU(3, 4, batch_first=True)(gradlab.zeros(2, 0, 3))
+    with pytest.raises(RuntimeError, match="sequence length"):
+        nn.LSTM(3, 4)(gradlab.zeros(0, 2, 3))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
 

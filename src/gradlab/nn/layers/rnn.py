@@ -137,6 +137,9 @@ class RNNBase(Module):
                                f"Expected {self.input_size}, got {input.shape[-1]}")
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
+        if x.shape[0] == 0:
+            raise RuntimeError(f"{type(self).__name__}: expected sequence length to be larger than 0, "
+                               f"got input of shape {tuple(input.shape)}")
         batch = x.shape[1]
         if hx is None:
             directions = 2 if self.bidirectional else 1
