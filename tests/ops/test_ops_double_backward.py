@@ -86,6 +86,8 @@ CASES = {
     "batched matmul": (lambda a, b: (a @ b).tanh(), randn(2, 1, 3, 4, seed=4), randn(3, 4, 2, seed=5)),
     "batched @ matrix": (lambda a, b: (a.transpose(0, 1) @ b).tanh(), randn(3, 2, 4, seed=6),
                          randn(4, 5, seed=7)),
+    "long contraction into few rows": (lambda a, b: (a @ b).tanh(), randn(2, 3, seed=8),
+                                       randn(3, 16, seed=9)),
     "getitem repeats": (lambda a: a[[0, 0, 2]] ** 2, A),
     "gather": (lambda a: a.gather(1, torch_or_gl(a).tensor([[0, 0], [3, 1], [2, 2]])) ** 3, A),
     "cat and stack": (lambda a, b: torch_or_gl(a).stack([a, a * a]).sum(0) * b, A, B),

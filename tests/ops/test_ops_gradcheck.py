@@ -93,6 +93,8 @@ CASES = {
     "matmul batched @ matrix": (lambda a, b: a @ b, randn(2, 3, 4, seed=17), randn(4, 2, seed=18)),
     "matmul strided batched @ matrix": (lambda a, b: a.transpose(0, 1) @ b, randn(3, 2, 4, seed=19),
                                         randn(4, 2, seed=20)),
+    "matmul long contraction into few rows": (lambda a, b: a @ b, randn(2, 3, seed=21),
+                                              randn(3, 16, seed=22)),
     "mm": (gradlab.mm, A, randn(4, 2, seed=17)),
     "bmm": (gradlab.bmm, M, randn(2, 4, 3, seed=18)),
     "dot": (gradlab.dot, randn(4, seed=19), randn(4, seed=20)),

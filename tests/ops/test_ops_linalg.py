@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import gradlab
+from gradlab.ops import linalg
 from helpers import check, randn
 
 MATMUL_SHAPES = [
@@ -43,6 +44,19 @@ def test_batched_times_matrix_is_one_product_with_the_same_numbers():
     check(lambda x, y: x.transpose(0, 2) @ y, lambda x, y: x.transpose(0, 2) @ y, a, b)
     check(lambda x, y: x @ y, lambda x, y: x @ y, a, b)
     check(lambda y: gradlab.tensor(a) @ y, lambda y: torch.tensor(a) @ y, b)
+
+
+def test_gradient_of_few_rows_over_a_long_contraction():
+    """dL/dA for A (3, 5) @ B (5, 40), a weight gradient's shape: computed
+    as (B dC^T)^T (see linalg._times_transpose), the same numbers as PyTorch."""
+    a, b = randn(3, 5, seed=23), randn(5, 40, seed=24)
+    g = gradlab.tensor(randn(3, 40, seed=25))
+    swapped = linalg._times_transpose(g, gradlab.tensor(b))
+    assert swapped.data.flags.f_contiguous and not swapped.data.flags.c_contiguous  # the path is taken
+    np.testing.assert_allclose(swapped.numpy(), g.numpy() @ b.T, rtol=1e-13)
+    check(lambda x, y: x @ y, lambda x, y: x @ y, a, b)
+    check(lambda x, y: x @ y, lambda x, y: x @ y, a.astype(np.float32), b.astype(np.float32),
+          atol=1e-4, rtol=1e-5)
 
 
 def test_matmul_with_only_one_side_requiring_grad():
