@@ -111,8 +111,7 @@ class RNNBase(Module):
             bias = None if b_ih is None else b_ih + b_hh
             hs, h_n, c_n = LSTMLayer.apply(x, carry[0], carry[1], w_ih, w_hh, bias, reverse)
             return hs, [h_n, c_n]
-        # the input projections of all steps as one matrix product
-        proj = F.linear(x.reshape(-1, x.shape[-1]), w_ih, b_ih).reshape(x.shape[0], x.shape[1], -1)
+        proj = F.linear(x, w_ih, b_ih)  # all steps' input projections: one matrix product
         steps = list(Unbind0.apply(proj)) if proj.shape[0] > 1 else [proj[0]]
         if reverse:
             steps.reverse()
