@@ -17,6 +17,6 @@ print(w.grad)                           # 2 tanh(xw) (1 - tanh^2(xw)) x
 print(h)                                  # tensor([ 6., 12., 18.])
 
 # the same numbers by hand
-t = np.tanh(x.data * w.data)
-assert np.allclose(w.grad.numpy(), 2 * t * (1 - t**2) * x.data, rtol=1e-6)
-assert np.allclose(h.numpy(), 6 * x.data)
+t = np.tanh(x.array * w.array)
+assert np.allclose(w.grad.numpy(), 2 * t * (1 - t**2) * x.array, rtol=1e-6)
+assert np.allclose(h.numpy(), 6 * x.array)

@@ -34,6 +34,7 @@ from gradlab.ops import (
     unbind, unflatten, unsqueeze, var, where,
 )
 from gradlab import data  # after the creation functions: a DataLoader hands out Tensors
+from gradlab import utils  # PyTorch's paths: gradlab.utils.data
 from gradlab import nn  # after the ops and creation functions it is built from
 from gradlab import optim  # optimizers and learning-rate schedules, on the engine only
 from gradlab.io import load, save

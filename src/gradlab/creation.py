@@ -35,7 +35,7 @@ def _infer(data: Any, dtype: Any) -> np.ndarray:
     floats give the default dtype, ints int64, bools bool; arrays keep
     theirs."""
     if isinstance(data, Tensor):
-        array = backend.to_device(data.data, backend.CPU)
+        array = backend.to_device(data.array, backend.CPU)
     elif isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
     else:

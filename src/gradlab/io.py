@@ -51,7 +51,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
         return obj
     if isinstance(obj, Tensor):
         key = str(len(arrays))
-        arrays[key] = _host(obj.detach().numpy(force=True) if obj.device.type != "cpu" else obj.data)
+        arrays[key] = _host(obj.detach().numpy(force=True) if obj.device.type != "cpu" else obj.array)
         return {"__tensor__": key}
     if isinstance(obj, (np.ndarray, np.generic)):
         key = str(len(arrays))

@@ -24,7 +24,10 @@ class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
     Attributes:
-        data: the raw array (``numpy.ndarray`` or ``cupy.ndarray``).
+        array: the raw array (``numpy.ndarray`` or ``cupy.ndarray``): what op
+            code works on.
+        data: as in PyTorch, a Tensor sharing this one's storage, cut from
+            the graph (see :attr:`data`).
         grad: the accumulated gradient (a Tensor) or None.
         grad_fn: the graph node that made this tensor, None for a leaf.
 
@@ -37,7 +40,7 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_rg", "_nr", "_version", "_hooks",
+    __slots__ = ("array", "grad", "grad_fn", "_rg", "_nr", "_version", "_hooks",
                  "_retains_grad", "__weakref__")
 
     # NumPy's operators return NotImplemented for an object that sets this, so
@@ -47,12 +50,12 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         elif not hasattr(data, "__cuda_array_interface__"):
             from gradlab.creation import _infer  # creation imports this module
 
             data = _infer(data, None)  # PyTorch's dtype inference
-        self.data = data
+        self.array = data
         self.grad: Tensor | None = None
         self.grad_fn = None
         self._rg = False
@@ -70,7 +73,7 @@ class Tensor:
         if type(data) is not _NDARRAY and isinstance(data, (np.generic, float, int)):
             # NumPy returns scalars from operations on 0-d arrays.
             data = np.asarray(data)
-        t.data = data
+        t.array = data
         t.grad = None
         t.grad_fn = grad_fn
         t._rg = grad_fn is not None
@@ -82,20 +85,43 @@ class Tensor:
 
     # ------------------------------------------------------------------ basics
     @property
+    def data(self) -> Tensor:
+        """A Tensor sharing this one's storage, with ``requires_grad=False``
+        and no history, as PyTorch's ``.data``: ``p.data.add_(g, alpha=-lr)``
+        changes ``p`` itself, unseen by autograd. Assigning a Tensor to it
+        replaces this tensor's storage (``p.data = other``); shape and dtype
+        may change, as in PyTorch. The raw array is :attr:`array`."""
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"data must be a Tensor, got {type(value).__name__}; "
+                "wrap an array with gradlab.as_tensor(array)"
+            )
+        if self._rg and value.array.dtype.kind != "f":
+            raise RuntimeError(
+                f"data set to a tensor of dtype {value.dtype} on a tensor that requires grad; "
+                "only floating point tensors can require gradients"
+            )
+        self.array = value.array
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> backend.Device:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_cuda(self) -> bool:
@@ -129,55 +155,59 @@ class Tensor:
                     "use tensor.detach() to get a tensor that does not require grad"
                 )
             return self
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
                 "only Tensors of floating point dtype can require gradients, "
-                f"got dtype {self.data.dtype}"
+                f"got dtype {self.array.dtype}"
             )
         self._rg = bool(requires_grad)
         return self
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         if dim is None:
-            return self.data.shape
-        return self.data.shape[_wrap_dim(dim, self.data.ndim)]
+            return self.array.shape
+        return self.array.shape[_wrap_dim(dim, self.array.ndim)]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self.array.itemsize
 
     @property
     def itemsize(self) -> int:
-        return self.data.itemsize
+        return self.array.itemsize
 
     @property
     def nbytes(self) -> int:
-        return int(self.data.nbytes)
+        return int(self.array.nbytes)
+
+    def is_contiguous(self) -> bool:
+        """Whether the array is C-contiguous (row-major without gaps)."""
+        return bool(self.array.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     __hash__ = object.__hash__
 
     # ------------------------------------------------------ leaving the graph
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
-        return Tensor._make(self.data)
+        return Tensor._make(self.array)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -191,37 +221,37 @@ class Tensor:
                 "can't call numpy() on a Tensor that requires grad; "
                 "use tensor.detach().numpy() instead"
             )
-        if not isinstance(self.data, np.ndarray):
+        if not isinstance(self.array, np.ndarray):
             if not force:
                 raise TypeError(
                     f"can't convert a {self.device} tensor to numpy; "
                     "use tensor.cpu() to copy it to the host first"
                 )
-            return backend.to_device(self.data, backend.CPU)
-        return self.data
+            return backend.to_device(self.array, backend.CPU)
+        return self.array
 
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self.data.size} elements cannot be converted "
+                f"a Tensor with {self.array.size} elements cannot be converted "
                 "to a Python scalar"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self) -> Any:
-        return backend.to_device(self.data, backend.CPU).tolist()
+        return backend.to_device(self.array, backend.CPU).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = backend.to_device(self.data, backend.CPU)
+        array = backend.to_device(self.array, backend.CPU)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a Tensor with {self.data.size} elements "
+                f"the truth value of a Tensor with {self.array.size} elements "
                 "is ambiguous; use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -230,19 +260,19 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be "
                             "converted to an index")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def __repr__(self) -> str:
-        array = backend.to_device(self.data, backend.CPU)
+        array = backend.to_device(self.array, backend.CPU)
         body = np.array2string(array, separator=", ", prefix="tensor(",
                                precision=4)
         extras = []
-        if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64,
-                                   dtypes.bool) or self.data.size == 0:
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype not in (dtypes.get_default_dtype(), dtypes.int64,
+                                   dtypes.bool) or self.array.size == 0:
+            extras.append(f"dtype={self.array.dtype}")
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
         if self.grad_fn is not None:
@@ -363,13 +393,13 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[_ops.as_index(index, backend.array_module(self.data))] = value
+        value = value.array if isinstance(value, Tensor) else value
+        self.array[_ops.as_index(index, backend.array_module(self.array))] = value
 
     def _inplace(self, what: str, result: Any) -> Tensor:
         self._check_inplace(what)
-        xp = backend.array_module(self.data)
-        xp.copyto(self.data, result, casting="unsafe")
+        xp = backend.array_module(self.array)
+        xp.copyto(self.array, result, casting="unsafe")
         return self
 
     def zero_(self) -> Tensor:
@@ -380,7 +410,7 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         src = _raw(src)
-        if backend.array_module(src) is not backend.array_module(self.data):
+        if backend.array_module(src) is not backend.array_module(self.array):
             src = backend.to_device(src, self.device)
         return self._inplace("copy_", src)
 
@@ -388,13 +418,13 @@ class Tensor:
         """``self = ufunc(self, other)`` written into self's own array."""
         self._check_inplace(what)
         other = _raw(other)
-        xp = backend.array_module(self.data)
-        if self.data.dtype.kind != "f" and getattr(other, "dtype", np.dtype(type(other))).kind == "f":
+        xp = backend.array_module(self.array)
+        if self.array.dtype.kind != "f" and getattr(other, "dtype", np.dtype(type(other))).kind == "f":
             raise RuntimeError(
                 f"{what}: result type float can't be cast to the desired output type {self.dtype}"
             )
         try:
-            getattr(xp, ufunc)(self.data, other, out=self.data, casting="unsafe")
+            getattr(xp, ufunc)(self.array, other, out=self.array, casting="unsafe")
         except ValueError as err:
             raise RuntimeError(
                 f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
@@ -428,8 +458,8 @@ class Tensor:
         return self.div_(other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        xp = backend.array_module(self.data)
-        return self._inplace("clamp_", xp.clip(self.data, _raw(min), _raw(max)))
+        xp = backend.array_module(self.array)
+        return self._inplace("clamp_", xp.clip(self.array, _raw(min), _raw(max)))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0,
                  generator: backend.Generator | None = None) -> Tensor:
@@ -452,17 +482,17 @@ class Tensor:
         return self._new("ones", size, dtype)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None) -> Tensor:
-        xp = backend.array_module(self.data)
+        xp = backend.array_module(self.array)
         return Tensor._make(xp.full(_shape_arg((size,)), fill_value,
                                     dtype=dtype or self.dtype))
 
     def _new(self, kind: str, size: tuple, dtype: Any) -> Tensor:
-        xp = backend.array_module(self.data)
+        xp = backend.array_module(self.array)
         return Tensor._make(getattr(xp, kind)(_shape_arg(size), dtype=dtype or self.dtype))
 
 
 def _raw(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _to_like(array: np.ndarray, like: Tensor) -> Any:

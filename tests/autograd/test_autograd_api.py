@@ -14,7 +14,7 @@ from helpers import assert_close, randn
 def test_grad_returns_without_touching_dot_grad():
     x = gradlab.tensor([1.0, 2.0], dtype=gradlab.float64, requires_grad=True)
     (g,) = gradlab.autograd.grad((x ** 3).sum(), x)
-    np.testing.assert_allclose(g.numpy(), 3 * x.data ** 2)
+    np.testing.assert_allclose(g.numpy(), 3 * x.array ** 2)
     assert x.grad is None
 
 
@@ -87,9 +87,9 @@ def test_custom_function_forward_backward_and_double_backward():
     y = Cube.apply(x, 2.0)
     assert y.grad_fn is not None
     (g,) = gradlab.autograd.grad(y.sum(), x, create_graph=True)
-    np.testing.assert_allclose(g.numpy(force=True), 6 * x.data ** 2)
+    np.testing.assert_allclose(g.numpy(force=True), 6 * x.array ** 2)
     (gg,) = gradlab.autograd.grad(g.sum(), x)
-    np.testing.assert_allclose(gg.numpy(), 12 * x.data)
+    np.testing.assert_allclose(gg.numpy(), 12 * x.array)
     assert gradcheck(lambda t: Cube.apply(t, 2.0), (x,))
     assert gradgradcheck(lambda t: Cube.apply(t, 2.0), (x,))
 

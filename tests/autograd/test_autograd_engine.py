@@ -26,7 +26,7 @@ def test_gradient_accumulates_over_reused_nodes_and_calls():
     x = gradlab.tensor([1.0, -2.0, 3.0], dtype=gradlab.float64, requires_grad=True)
     h = x * x  # used twice below
     (h + h * x).sum().backward()
-    expected = 2 * x.data + 3 * x.data ** 2
+    expected = 2 * x.array + 3 * x.array ** 2
     np.testing.assert_allclose(x.grad.numpy(), expected)
     (x * 2).sum().backward()  # a second call adds to .grad
     np.testing.assert_allclose(x.grad.numpy(), expected + 2)
@@ -104,7 +104,7 @@ def test_leaf_gradients_are_independent_arrays():
     (a + b).sum().backward()
     a.grad.mul_(10)  # e.g. gradient clipping in place
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
-    assert a.grad.data.flags.writeable and b.grad.data.flags.writeable
+    assert a.grad.array.flags.writeable and b.grad.array.flags.writeable
 
 
 def test_user_gradient_is_not_aliased_into_grad():
@@ -172,10 +172,10 @@ def test_inplace_on_leaf_requiring_grad_raises_but_works_under_no_grad():
     p = gradlab.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="in-place"):
         p.add_(1.0)
-    data = p.data
+    data = p.array
     with gradlab.no_grad():
         p -= 0.5 * gradlab.ones(3)
-    assert p.data is data  # updated in place
+    assert p.array is data  # updated in place
     np.testing.assert_array_equal(p.numpy(force=True), [0.5, 0.5, 0.5])
 
 
@@ -194,20 +194,20 @@ def test_hooks_and_retain_grad():
     remove = h.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 2)
     x.register_hook(lambda g: g + 1)
     (h * h).sum().backward()
-    np.testing.assert_allclose(seen[0], 2 * h.data)
-    np.testing.assert_allclose(h.grad.numpy(), 4 * h.data)  # retained after the hook
-    np.testing.assert_allclose(x.grad.numpy(), 3 * 4 * h.data + 1)
+    np.testing.assert_allclose(seen[0], 2 * h.array)
+    np.testing.assert_allclose(h.grad.numpy(), 4 * h.array)  # retained after the hook
+    np.testing.assert_allclose(x.grad.numpy(), 3 * 4 * h.array + 1)
     remove()
     x.grad = None
     y = x * 3
     (y * y).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * 2 * y.data + 1)
+    np.testing.assert_allclose(x.grad.numpy(), 3 * 2 * y.array + 1)
 
 
 def test_autograd_backward_of_several_outputs():
     x = gradlab.tensor([1.0, 2.0], dtype=gradlab.float64, requires_grad=True)
     gradlab.autograd.backward([(x * x).sum(), x * 3], [None, gradlab.tensor([1.0, 2.0])])
-    np.testing.assert_allclose(x.grad.numpy(), 2 * x.data + [3.0, 6.0])
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.array + [3.0, 6.0])
 
 
 def test_inplace_change_of_an_input_backward_needs_is_detected():

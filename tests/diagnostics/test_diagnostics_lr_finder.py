@@ -23,9 +23,9 @@ def test_lr_find_restores_everything_and_suggests_a_sensible_rate(digits_config,
     nn.CrossEntropyLoss()(model(x), y).backward()
     opt.step()
     opt.zero_grad()
-    weights = {k: v.data.copy() for k, v in model.state_dict().items()}
+    weights = {k: v.array.copy() for k, v in model.state_dict().items()}
     moments = {
-        i: {k: np.array(v.data if hasattr(v, "data") else v) for k, v in s.items()}
+        i: {k: np.array(v.array if hasattr(v, "data") else v) for k, v in s.items()}
         for i, s in opt.state_dict()["state"].items()
     }
     lr = opt.param_groups[0]["lr"]
@@ -45,10 +45,10 @@ def test_lr_find_restores_everything_and_suggests_a_sensible_rate(digits_config,
     )
 
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(value.data, weights[key])
+        np.testing.assert_array_equal(value.array, weights[key])
     for i, state in opt.state_dict()["state"].items():
         for k, v in state.items():
-            np.testing.assert_array_equal(np.array(v.data if hasattr(v, "data") else v), moments[i][k])
+            np.testing.assert_array_equal(np.array(v.array if hasattr(v, "data") else v), moments[i][k])
     assert opt.param_groups[0]["lr"] == lr
     assert all(p.grad is None for p in model.parameters())
     assert loader.generator.get_state() == loader_state

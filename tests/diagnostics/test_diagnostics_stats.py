@@ -16,7 +16,7 @@ def _net() -> nn.Sequential:
     net = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 4), nn.Sigmoid())
     with gradlab.no_grad():
         net[0].weight.mul_(6.0)  # push some tanh outputs to their bounds
-        net[2].bias.data[:3] = -100.0  # three ReLU units dead for every input
+        net[2].bias.array[:3] = -100.0  # three ReLU units dead for every input
         net[4].weight.mul_(8.0)
     return net
 
@@ -24,7 +24,7 @@ def _net() -> nn.Sequential:
 def _numpy_forward(net: nn.Sequential, x: np.ndarray) -> list[np.ndarray]:
     outs, h = [], x
     for i in (0, 2, 4):
-        w, b = net[i].weight.data, net[i].bias.data
+        w, b = net[i].weight.array, net[i].bias.array
         z = h @ w.T + b
         h = {0: np.tanh, 2: lambda v: np.maximum(v, 0.0), 4: lambda v: 1.0 / (1.0 + np.exp(-v))}[i](z)
         outs += [z, h]
@@ -70,17 +70,17 @@ def test_gradient_norms_and_update_ratio_follow_their_definitions():
     plain = gradient_stats(net)
     for s, (name, p) in zip(plain, net.named_parameters()):
         assert s.name == name and s.update_ratio is None
-        assert s.grad_norm == pytest.approx(np.linalg.norm(p.grad.data))
-        assert s.weight_norm == pytest.approx(np.linalg.norm(p.data))
+        assert s.grad_norm == pytest.approx(np.linalg.norm(p.grad.array))
+        assert s.weight_norm == pytest.approx(np.linalg.norm(p.array))
     lr = 0.1
-    before = {n: p.data.copy() for n, p in net.named_parameters()}
-    grads = {n: p.grad.data.copy() for n, p in net.named_parameters()}
+    before = {n: p.array.copy() for n, p in net.named_parameters()}
+    grads = {n: p.grad.array.copy() for n, p in net.named_parameters()}
     stepped = gradient_stats(net, gradlab.optim.SGD(net.parameters(), lr=lr))
     for s in stepped:
         # plain SGD moves W by -lr * grad: the ratio is lr ||g|| / ||W||
         expected = lr * np.linalg.norm(grads[s.name]) / np.linalg.norm(before[s.name])
         assert s.update_ratio == pytest.approx(expected, rel=1e-9)
-        np.testing.assert_allclose(net.get_parameter(s.name).data, before[s.name] - lr * grads[s.name])
+        np.testing.assert_allclose(net.get_parameter(s.name).array, before[s.name] - lr * grads[s.name])
 
 
 def test_update_ratio_edge_cases():
@@ -109,7 +109,7 @@ def test_check_initialization_compares_with_ln_c_and_reports_variance_gains():
     np.testing.assert_allclose(report.gains[:4], np.array(variances[1:5]) / np.array(variances[:4]))
     assert "ln(4)" in str(report)
     with gradlab.no_grad():
-        net[4].bias.data[0] = 20.0  # a confident wrong class: loss far above ln 4
+        net[4].bias.array[0] = 20.0  # a confident wrong class: loss far above ln 4
     assert not check_initialization(net, loader, nn.CrossEntropyLoss()).loss_ok
 
 

@@ -34,7 +34,7 @@ def test_clip_grad_norm_matches_torch(max_norm, norm_type):
 
 def test_clip_grad_norm_nonfinite():
     gl, _ = _params(1)
-    gl[0].grad.data[0, 0] = np.inf
+    gl[0].grad.array[0, 0] = np.inf
     with pytest.raises(RuntimeError, match="non-finite"):
         utils.clip_grad_norm_(gl, 1.0, error_if_nonfinite=True)
     total = utils.clip_grad_norm_(gl, 1.0)

@@ -52,7 +52,7 @@ def test_gradient_of_few_rows_over_a_long_contraction():
     a, b = randn(3, 5, seed=23), randn(5, 40, seed=24)
     g = gradlab.tensor(randn(3, 40, seed=25))
     swapped = linalg._times_transpose(g, gradlab.tensor(b))
-    assert swapped.data.flags.f_contiguous and not swapped.data.flags.c_contiguous  # the path is taken
+    assert swapped.array.flags.f_contiguous and not swapped.array.flags.c_contiguous  # the path is taken
     np.testing.assert_allclose(swapped.numpy(), g.numpy() @ b.T, rtol=1e-13)
     check(lambda x, y: x @ y, lambda x, y: x @ y, a, b)
     check(lambda x, y: x @ y, lambda x, y: x @ y, a.astype(np.float32), b.astype(np.float32),

@@ -320,7 +320,7 @@ def test_blocked_and_fallback_paths_match_torch(layout: str, name: str, kwargs: 
     grads = rng.standard_normal((5, 130, 90)).astype(dtype)
     data = np.asfortranarray(start) if layout == "strided" else start.copy()
     p = gradlab.Tensor(data, requires_grad=True)
-    assert p.data.flags.c_contiguous == (layout != "strided")
+    assert p.array.flags.c_contiguous == (layout != "strided")
     t = torch.tensor(start, requires_grad=True)
     old_default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)  # NAdam's scalar state in float64, as gradlab's

@@ -146,7 +146,7 @@ def test_terminate_on_nan_stops_at_first_nan_and_names_the_layer(capsys):
 
     class Snapshot(callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
-            before.update({k: v.data.copy() for k, v in self.model.state_dict().items()})
+            before.update({k: v.array.copy() for k, v in self.model.state_dict().items()})
 
     trainer.callbacks.callbacks.insert(0, Snapshot())
     trainer.callbacks.callbacks[0].set_trainer(trainer)
@@ -155,7 +155,7 @@ def test_terminate_on_nan_stops_at_first_nan_and_names_the_layer(capsys):
     assert stop.culprit == "output of layer 2 (Explode)"
     assert "Explode" in capsys.readouterr().out
     for k, v in model.state_dict().items():  # the nan batch was not applied
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+        np.testing.assert_array_equal(v.array, before[k], err_msg=k)
     assert len(history) == 0 or math.isnan(history["loss"][-1])
 
 
@@ -166,7 +166,7 @@ def test_terminate_on_nan_names_a_non_finite_parameter():
     class Poison(callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
             if batch == 1:
-                self.model[1].weight.data[0, 0] = np.inf
+                self.model[1].weight.array[0, 0] = np.inf
 
     stop = callbacks.TerminateOnNaN(verbose=False)
     history = Trainer(
@@ -227,11 +227,11 @@ def test_ema_matches_its_formula_and_is_used_for_validation():
 
     class Track(callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            trajectory.append({n: p.data.copy() for n, p in self.model.named_parameters()})
+            trajectory.append({n: p.array.copy() for n, p in self.model.named_parameters()})
 
     ema = callbacks.EMA(decay=0.8, ramp=True, apply_at_end=False)
     trainer, train, val = make_trainer([Track(), ema])
-    initial = {n: p.data.copy() for n, p in trainer.model.named_parameters()}
+    initial = {n: p.array.copy() for n, p in trainer.model.named_parameters()}
     history = trainer.fit(train, val, epochs=2)
     for name, avg in initial.items():
         expected = avg.copy()
@@ -239,11 +239,11 @@ def test_ema_matches_its_formula_and_is_used_for_validation():
             d = min(0.8, (1 + t) / (10 + t))
             expected = d * expected + (1 - d) * params[name]
         np.testing.assert_allclose(ema.shadow[name], expected, rtol=1e-6, atol=1e-7)
-    live = {n: p.data.copy() for n, p in trainer.model.named_parameters()}
+    live = {n: p.array.copy() for n, p in trainer.model.named_parameters()}
     np.testing.assert_array_equal(live["1.weight"], trajectory[-1]["1.weight"])  # swapped back after val
     assert history["val_loss"][-1] == trainer.evaluate(val)["loss"]  # evaluate uses the averages too
     ema.on_train_end()  # apply_at_end=False: the model keeps its own weights
-    np.testing.assert_array_equal(trainer.model[1].weight.data, live["1.weight"])
+    np.testing.assert_array_equal(trainer.model[1].weight.array, live["1.weight"])
 
 
 def test_snapshot_ensemble_cycles_and_snapshots():
@@ -255,7 +255,7 @@ def test_snapshot_ensemble_cycles_and_snapshots():
     c = 16  # batches per cycle
     lrs = [0.01 * (math.cos(math.pi * (t % c) / c) + 1) for t in range(48)]
     np.testing.assert_allclose([s[0] for s in mon.steps], lrs, rtol=1e-12)
-    np.testing.assert_array_equal(snap.snapshots[-1]["1.weight"], trainer.model[1].weight.data)
+    np.testing.assert_array_equal(snap.snapshots[-1]["1.weight"], trainer.model[1].weight.array)
     ensemble = snap.ensemble(
         lambda: nn.Sequential(
             nn.Flatten(), nn.Linear(64, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 10)

@@ -169,7 +169,7 @@ def test_history_logs_and_evaluate_predict(problem):
     assert history.epoch == [0, 1] and all(t > 0 for t in history["time"])
     out = trainer.predict(val)
     assert out.shape == (12, 3)
-    tm = torch_model([p.data for p in model.parameters()])
+    tm = torch_model([p.array for p in model.parameters()])
     ref = tm(torch.tensor(xv)).detach().numpy()
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10)
     logs = trainer.evaluate(val)

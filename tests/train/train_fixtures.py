@@ -108,4 +108,4 @@ def make_run(
 
 
 def params_of(model) -> dict[str, np.ndarray]:
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.array.copy() for k, v in model.state_dict().items()}

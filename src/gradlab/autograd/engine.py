@@ -92,7 +92,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
     for i, (t, g) in enumerate(zip(ins, found)):
         if g is None:
             if materialize_grads:
-                g = Tensor._make(array_module(t.data).zeros_like(t.data))
+                g = Tensor._make(array_module(t.array).zeros_like(t.array))
             elif not allow_unused:
                 raise RuntimeError(
                     f"one of the differentiated Tensors (inputs[{i}]) appears to "
@@ -174,7 +174,7 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
             for t, g in zip(inputs, in_grads):
                 if g is None or not t._rg:
                     continue
-                if g.data.shape != t.data.shape or g.data.dtype != t.data.dtype:
+                if g.array.shape != t.array.shape or g.array.dtype != t.array.dtype:
                     g = _conform(g, t, node)
                 child = t.grad_fn
                 if child is None:
@@ -187,7 +187,7 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
                     nr = t._nr
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-        seen: set = {id(g.data) for _, g in roots}
+        seen: set = {id(g.array) for _, g in roots}
         for t, g in leaf_grads.items():
             if t._hooks:
                 for hook in list(t._hooks):
@@ -251,7 +251,9 @@ def _add(table: dict, key: Any, g: Tensor) -> None:
 
 
 def _accumulate(t: Tensor, g: Tensor, create_graph: bool, seen: set) -> None:
-    """``t.grad += g``, giving each leaf a gradient array of its own.
+    """``t.grad += g``, giving each leaf a gradient array of its own, in C
+    order: code that hands a ``.grad`` to compiled loops (the optimizers)
+    may rely on that layout.
 
     Without ``create_graph`` the first gradient is stored as is when the
     array is fresh, and copied when it is a view or already handed to another
@@ -262,43 +264,49 @@ def _accumulate(t: Tensor, g: Tensor, create_graph: bool, seen: set) -> None:
         t.grad = g if t.grad is None else t.grad + g
         return
     if t.grad is None:
-        data = g.data
-        if id(data) in seen or not data.flags.owndata or not data.flags.writeable:
-            data = data.copy()
+        data = g.array
+        flags = data.flags
+        # CuPy's flags have no ``writeable``: its arrays always are
+        if id(data) in seen or not flags.owndata or not flags.c_contiguous \
+                or not getattr(flags, "writeable", True):
+            data = data.copy()  # C order, the layout every .grad has
         seen.add(id(data))
         t.grad = Tensor._make(data)
     else:
-        t.grad = Tensor._make(t.grad.data + g.data)
+        total = t.grad.array + g.array
+        if not total.flags.c_contiguous:
+            total = total.copy()
+        t.grad = Tensor._make(total)
 
 
 def _conform(g: Tensor, t: Tensor, node: Any) -> Tensor:
     """Bring a gradient to its input's shape (undo broadcasting) and dtype."""
-    if g.data.shape != t.data.shape:
-        g = sum_to(g, t.data.shape)
-        if g.data.shape != t.data.shape:
+    if g.array.shape != t.array.shape:
+        g = sum_to(g, t.array.shape)
+        if g.array.shape != t.array.shape:
             raise RuntimeError(
                 f"function {node.name()} returned a gradient of shape "
                 f"{tuple(g.shape)} for an input of shape {tuple(t.shape)}"
             )
-    if g.data.dtype != t.data.dtype:
-        g = g.to(t.data.dtype)
+    if g.array.dtype != t.array.dtype:
+        g = g.to(t.array.dtype)
     return g
 
 
 def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum ``g`` over the dimensions that broadcasting expanded to reach
     ``g.shape`` from ``shape`` (the backward of broadcasting)."""
-    if g.data.shape == shape:
+    if g.array.shape == shape:
         return g
-    lead = g.data.ndim - len(shape)
+    lead = g.array.ndim - len(shape)
     if lead < 0:
         return g  # not a broadcast of `shape`: the caller reports it
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and g.data.shape[lead + i] != 1
+        lead + i for i, s in enumerate(shape) if s == 1 and g.array.shape[lead + i] != 1
     )
     if axes:
         g = g.sum(dim=axes, keepdim=True)
-    if lead and g.data.size == math.prod(shape):
+    if lead and g.array.size == math.prod(shape):
         g = g.reshape(shape)
     return g
 
@@ -311,12 +319,12 @@ def _root_gradient(t: Any, gradient: Any, index: int) -> Tensor:
             f"element {index} of tensors does not require grad and does not have a grad_fn"
         )
     if gradient is None:
-        if t.data.size != 1:
+        if t.array.size != 1:
             raise RuntimeError(
                 "grad can be implicitly created only for scalar outputs; pass "
                 f"gradient= for an output of shape {tuple(t.shape)}"
             )
-        return Tensor._make(array_module(t.data).ones_like(t.data))
+        return Tensor._make(array_module(t.array).ones_like(t.array))
     if not isinstance(gradient, Tensor):
         gradient = Tensor(gradient)
     if gradient.shape != t.shape:

@@ -67,7 +67,7 @@ class FunctionCtx(Node):
             if nr is not None and self.inputs is not None:
                 # an output: give it back attached to this node, so that a
                 # backward using it can be differentiated through it
-                t = Tensor._make(t.data, self)
+                t = Tensor._make(t.array, self)
                 t._nr = nr
             out.append(t)
         return tuple(out)
@@ -153,13 +153,13 @@ class Function:
                 wrapped.append(o)
                 meta.append(None)
                 continue
-            meta.append((o.shape, o.dtype, array_module(o.data)))
-            if record and id(o) not in non_diff and o.data.dtype.kind == "f":
+            meta.append((o.shape, o.dtype, array_module(o.array)))
+            if record and id(o) not in non_diff and o.array.dtype.kind == "f":
                 ids[id(o)] = nr
-                w = Tensor._make(o.data, ctx)
+                w = Tensor._make(o.array, ctx)
                 w._nr = nr
             else:
-                w = Tensor._make(o.data)
+                w = Tensor._make(o.array)
             wrapped.append(w)
         if record:
             positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))

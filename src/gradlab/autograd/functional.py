@@ -66,7 +66,7 @@ def _grads(outputs: tuple, inputs: tuple, grad_outputs: Any, create_graph: bool,
                     f"{fn}: the output of the function is independent of input {i}, "
                     "which is not allowed in strict mode"
                 )
-            g = Tensor._make(array_module(x.data).zeros_like(x.data))
+            g = Tensor._make(array_module(x.array).zeros_like(x.array))
         result.append(g)
     return tuple(result)
 
@@ -93,7 +93,7 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
             if len(outs) != 1 or outs[0].numel() != 1:
                 raise RuntimeError("vjp: v can only be omitted for a function with one "
                                    "single-element output")
-            vs = (Tensor._make(array_module(outs[0].data).ones_like(outs[0].data)),)
+            vs = (Tensor._make(array_module(outs[0].array).ones_like(outs[0].array)),)
         else:
             vs = _as_tuple(v, "v", "vjp")[1]
             _check_v(vs, outs, "vjp", "output")
@@ -111,7 +111,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     if v is None:
         if len(ins) != 1 or ins[0].numel() != 1:
             raise RuntimeError("jvp: v can only be omitted for one single-element input")
-        vs = (Tensor._make(array_module(ins[0].data).ones_like(ins[0].data)),)
+        vs = (Tensor._make(array_module(ins[0].array).ones_like(ins[0].array)),)
     else:
         vs = _as_tuple(v, "v", "jvp")[1]
         _check_v(vs, ins, "jvp", "input")
@@ -119,7 +119,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         ins = _prepare(ins, create_graph)
         out_tuple, outs = _as_tuple(func(*ins), "outputs of the function", "jvp")
         dummies = tuple(
-            Tensor._make(array_module(o.data).zeros_like(o.data)).requires_grad_(o.is_floating_point())
+            Tensor._make(array_module(o.array).zeros_like(o.array)).requires_grad_(o.is_floating_point())
             for o in outs
         )
         vjps = _grads(outs, ins, dummies, True, strict, "jvp")
@@ -129,7 +129,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
                           create_graph=create_graph, allow_unused=True, retain_graph=True)
         else:
             result = (None,) * len(outs)
-        result = tuple(r if r is not None else Tensor._make(array_module(o.data).zeros_like(o.data))
+        result = tuple(r if r is not None else Tensor._make(array_module(o.array).zeros_like(o.array))
                        for r, o in zip(result, outs))
     outs = _finish(outs, create_graph)
     result = _finish(result, create_graph)
@@ -160,7 +160,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                 if rows[i]:
                     block = _stack(rows[i]).reshape(tuple(o.shape) + tuple(x.shape))
                 else:  # an empty output has an empty Jacobian
-                    xp = array_module(x.data)
+                    xp = array_module(x.array)
                     block = Tensor._make(xp.zeros(tuple(o.shape) + tuple(x.shape), x.dtype))
                 blocks.append(block if create_graph else block.detach())
             table.append(tuple(blocks))
@@ -211,7 +211,7 @@ def _hessian_product(func: Callable, inputs: Any, v: Any, create_graph: bool, st
     if v is None:
         if len(ins) != 1 or ins[0].numel() != 1:
             raise RuntimeError(f"{fn}: v can only be omitted for one single-element input")
-        vs = (Tensor._make(array_module(ins[0].data).ones_like(ins[0].data)),)
+        vs = (Tensor._make(array_module(ins[0].array).ones_like(ins[0].array)),)
     else:
         vs = _as_tuple(v, "v", fn)[1]
         _check_v(vs, ins, fn, "input")
@@ -227,7 +227,7 @@ def _hessian_product(func: Callable, inputs: Any, v: Any, create_graph: bool, st
                 term = (g * vi).sum()
                 dot = term if dot is None else dot + term
         if dot is None:
-            result = tuple(Tensor._make(array_module(x.data).zeros_like(x.data)) for x in ins)
+            result = tuple(Tensor._make(array_module(x.array).zeros_like(x.array)) for x in ins)
         else:
             result = _grads((dot,), ins, (None,), create_graph, strict, fn)
     out = out if create_graph else out.detach()

@@ -45,7 +45,7 @@ def _outputs(func: Callable, inputs: tuple) -> tuple[Tensor, ...]:
 def _host(t: Tensor) -> np.ndarray:
     # a copy: an output may be a view of an input (expand, reshape) that
     # the finite differences are about to change in place
-    return np.array(to_device(t.data, CPU), dtype=np.float64)
+    return np.array(to_device(t.array, CPU), dtype=np.float64)
 
 
 def _analytic_vjp(func: Callable, inputs: tuple, positions: list, us: tuple) -> list:
@@ -65,17 +65,17 @@ def _analytic_vjp(func: Callable, inputs: tuple, positions: list, us: tuple) -> 
 def _numeric_directional(func: Callable, inputs: tuple, x: Tensor, v: np.ndarray,
                          eps: float) -> list[np.ndarray]:
     """(f(x + eps v) - f(x - eps v)) / 2 eps, per output."""
-    xp = array_module(x.data)
-    saved = x.data.copy()
+    xp = array_module(x.array)
+    saved = x.array.copy()
     step = xp.asarray(v * eps, dtype=x.dtype) if xp is not np else (v * eps).astype(x.dtype)
     try:
         with no_grad():
-            x.data[...] = saved + step
+            x.array[...] = saved + step
             plus = [_host(o) for o in _outputs(func, inputs)]
-            x.data[...] = saved - step
+            x.array[...] = saved - step
             minus = [_host(o) for o in _outputs(func, inputs)]
     finally:
-        x.data[...] = saved
+        x.array[...] = saved
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
@@ -213,7 +213,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
             targets = [xs[p] for p in positions]
             found = grad([o for o, _ in live], targets, [u for _, u in live],
                          create_graph=True, allow_unused=True) if live else [None] * len(targets)
-        return tuple(g if g is not None else Tensor._make(array_module(t.data).zeros_like(t.data))
+        return tuple(g if g is not None else Tensor._make(array_module(t.array).zeros_like(t.array))
                      for g, t in zip(found, targets))
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol,

@@ -117,7 +117,7 @@ class Op(Node):
         node = cls.__new__(cls)
         if params:
             node.__dict__.update(params)
-        out = node.forward(*[t.data for t in inputs])
+        out = node.forward(*[t.array for t in inputs])
         if _state.enabled:
             for t in inputs:
                 if t._rg:

@@ -91,7 +91,7 @@ def record_activations(model: nn.Module, sink: Callable[[str, nn.Module, Any], N
 
         def hook(mod: nn.Module, args: Any, out: Any, _name: str = name) -> None:
             if isinstance(out, Tensor):
-                sink(_name, mod, out.data)
+                sink(_name, mod, out.array)
 
         handles.append(module.register_forward_hook(hook))
     try:

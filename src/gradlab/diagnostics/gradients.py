@@ -80,11 +80,11 @@ def gradient_stats(model: nn.Module, optimizer: Optimizer | None = None) -> list
     named = list(model.named_parameters())
     stats = []
     for name, p in named:
-        grad = None if p.grad is None else float(np.linalg.norm(as_host(p.grad.data)))
-        stats.append(ParamStats(name, tuple(p.shape), float(np.linalg.norm(as_host(p.data))), grad))
+        grad = None if p.grad is None else float(np.linalg.norm(as_host(p.grad.array)))
+        stats.append(ParamStats(name, tuple(p.shape), float(np.linalg.norm(as_host(p.array))), grad))
     if optimizer is not None:
-        before = [as_host(p.data).copy() for _, p in named]
+        before = [as_host(p.array).copy() for _, p in named]
         optimizer.step()
         for s, (_, p), old in zip(stats, named, before):
-            s.update_ratio = update_ratio(old, p.data)
+            s.update_ratio = update_ratio(old, p.array)
     return stats

@@ -158,17 +158,17 @@ class HealthMonitor(Callback):
         for name, p in self._weights():
             if p.grad is None:
                 continue
-            weight = float(np.linalg.norm(as_host(p.data)))
-            grad = float(np.linalg.norm(as_host(p.grad.data)))
+            weight = float(np.linalg.norm(as_host(p.array)))
+            grad = float(np.linalg.norm(as_host(p.grad.array)))
             relative[name] = grad / weight if weight > 0 else (0.0 if grad == 0 else math.inf)
-            self._before[name] = as_host(p.data).copy()
+            self._before[name] = as_host(p.array).copy()
         self.relative_grads.append(relative)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.losses.append(float((logs or {}).get("loss", math.nan)))
         if self._before and not (self.trainer is not None and self.trainer.stop_training):
             params = dict(self._weights())
-            self.update_ratios.append({n: update_ratio(w, params[n].data) for n, w in self._before.items()})
+            self.update_ratios.append({n: update_ratio(w, params[n].array) for n, w in self._before.items()})
         self._before = {}
         self._sampling = False
 

@@ -109,7 +109,7 @@ def check_initialization(
             f"the model's output has {num_classes} logit(s); a classifier with C >= 2 was expected"
         )
     layers = activation_stats(model, first)
-    input_variance = float(first.data.var())
+    input_variance = float(first.array.var())
     gains, previous = [], input_variance
     for s in layers:
         variance = s.std**2

@@ -136,7 +136,7 @@ def lr_find(
         raise ValueError(f"beta must be in [0, 1), got {beta!r}")
     if not diverge_threshold > 1:
         raise ValueError(f"diverge_threshold must be > 1, got {diverge_threshold!r}")
-    weights = {k: v.data.copy() for k, v in model.state_dict().items()}
+    weights = {k: v.array.copy() for k, v in model.state_dict().items()}
     opt_state = optimizer.state_dict()
     default_state = backend.default_generator.get_state()
     loader_gen = getattr(loader, "generator", None)
@@ -179,7 +179,7 @@ def lr_find(
         current_state = model.state_dict()
         with no_grad():
             for key, array in weights.items():
-                current_state[key].data[...] = array
+                current_state[key].array[...] = array
         optimizer.zero_grad(set_to_none=True)
         optimizer.load_state_dict(opt_state)
         backend.default_generator.set_state(default_state)

@@ -85,9 +85,9 @@ def _measure(init: str, generator: gradlab.Generator, gradients: bool = True) ->
     if gradients:  # backward pass of a random upstream gradient, as if a loss sat on top
         out = model(x)
         out.backward(gradlab.randn(*out.shape, generator=generator, dtype=gradlab.float64))
-        grad_std = [float(m.weight.grad.data.std()) for m in model if isinstance(m, nn.Linear)]
+        grad_std = [float(m.weight.grad.array.std()) for m in model if isinstance(m, nn.Linear)]
     return {
-        "input_mean": float(x.data.mean()), "input_std": float(x.data.std()),
+        "input_mean": float(x.array.mean()), "input_std": float(x.array.std()),
         "mean": [s.mean for s in stats], "std": [s.std for s in stats],
         "saturated": [s.saturated for s in stats], "dead": [s.dead for s in stats],
         "histogram": [s.histogram for s in stats], "grad_std": grad_std,

@@ -131,11 +131,11 @@ def _race(surface: Surface, start: np.ndarray, lrs: np.ndarray, steps: int) -> t
             for opt in optimizers:
                 opt.zero_grad()
             theta = gradlab.cat(flat)  # (x0, y0, x1, y1, ...): each row's loss is its own
-            paths[t] = theta.data.reshape(len(METHODS), len(lrs), 2)
+            paths[t] = theta.array.reshape(len(METHODS), len(lrs), 2)
             surface.fn(theta[0::2], theta[1::2]).sum().backward()
             for opt in optimizers:
                 opt.step()
-        paths[steps] = np.stack([p.data for p in flat]).reshape(len(METHODS), len(lrs), 2)
+        paths[steps] = np.stack([p.array for p in flat]).reshape(len(METHODS), len(lrs), 2)
         gaps = surface.fn(paths[..., 0], paths[..., 1]) - surface.f_min
     return paths, gaps
 
@@ -144,10 +144,10 @@ def _newton(surface: Surface, start: np.ndarray, steps: int) -> np.ndarray:
     """The path of exact Newton-Raphson (lr = 1, no damping), (steps + 1, 2)."""
     theta = gradlab.tensor(start, dtype=gradlab.float64, requires_grad=True)
     opt = optim.Newton([theta], lr=1.0)
-    path = [theta.data.copy()]
+    path = [theta.array.copy()]
     for _ in range(steps):
         opt.step(lambda: surface.fn(theta[0], theta[1]))
-        path.append(theta.data.copy())
+        path.append(theta.array.copy())
     return np.array(path)
 
 

@@ -39,7 +39,7 @@ def unit_spread(weight: gradlab.Tensor) -> float:
     """How different the units (rows) of a weight matrix are: the largest
     distance of a row from the mean row, relative to the mean row's norm
     (0 when all units are identical)."""
-    w = weight.data.astype(np.float64)
+    w = weight.array.astype(np.float64)
     mean = w.mean(axis=0)
     return float(np.abs(w - mean).max() / max(np.linalg.norm(mean), 1e-30))
 
@@ -65,11 +65,11 @@ def run(quick: bool = False, seed: int = 0) -> Report:
         spreads[init] = [unit_spread(m.weight) for m in hidden]
         accuracies[init] = evaluate(model, data.x_val, data.y_val)[1]
         if init == "zeros":
-            moved = max(float(np.abs(m.weight.data).max()) for m in hidden)
+            moved = max(float(np.abs(m.weight.array).max()) for m in hidden)
         if init == "constant":
-            first_layer = {"constant": hidden[0].weight.data[:6].copy()}
+            first_layer = {"constant": hidden[0].weight.array[:6].copy()}
         if init == "random":
-            first_layer["random"] = hidden[0].weight.data[:6].copy()
+            first_layer["random"] = hidden[0].weight.array[:6].copy()
 
     report.numbers.update({"epochs": epochs, "loss": curves, "unit_spread": spreads,
                            "val_accuracy": accuracies, "zeros_max_hidden_weight": moved})

@@ -57,7 +57,7 @@ class StateDictMixin:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
             if not hasattr(array, "shape"):
                 array = np.asarray(array)
             if tuple(array.shape) != tuple(target.shape):
@@ -80,6 +80,6 @@ class StateDictMixin:
             for key, target in own.items():
                 if key in state_dict:
                     value = state_dict[key]
-                    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                    array = value.array if isinstance(value, Tensor) else np.asarray(value)
                     target.copy_(array)
         return IncompatibleKeys(missing, unexpected)

@@ -196,7 +196,7 @@ class Module(StateDictMixin):
                 "(gradlab.Tensor or None required)"
             )
         if isinstance(tensor, Buffer):
-            tensor = Tensor(tensor.data)
+            tensor = Tensor(tensor.array)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -310,7 +310,7 @@ class Module(StateDictMixin):
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = Tensor._make(backend.array_module(p.grad.data).zeros_like(p.grad.data))
+                p.grad = Tensor._make(backend.array_module(p.grad.array).zeros_like(p.grad.array))
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and on self."""
@@ -327,12 +327,12 @@ class Module(StateDictMixin):
             for p in module._parameters.values():
                 if p is None:
                     continue
-                p.data = fn(p.data)
+                p.array = fn(p.array)
                 if p.grad is not None:
-                    p.grad = Tensor._make(fn(p.grad.data))
+                    p.grad = Tensor._make(fn(p.grad.array))
             for b in module._buffers.values():
                 if b is not None:
-                    b.data = fn(b.data)
+                    b.array = fn(b.array)
         return self
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:

@@ -33,12 +33,12 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     norm_type = float(norm_type)
     if not grads:
         return Tensor(0.0)
-    xp = array_module(grads[0].data)
+    xp = array_module(grads[0].array)
     if math.isinf(norm_type):
-        norms = [xp.abs(g.data).max() for g in grads]
+        norms = [xp.abs(g.array).max() for g in grads]
         total = xp.max(xp.stack([xp.asarray(n, dtype="float64") for n in norms]))
     else:
-        norms = [xp.sum(xp.abs(g.data.astype("float64")) ** norm_type) for g in grads]
+        norms = [xp.sum(xp.abs(g.array.astype("float64")) ** norm_type) for g in grads]
         total = xp.sum(xp.stack(norms)) ** (1.0 / norm_type)
     total_value = float(total)
     if error_if_nonfinite and not math.isfinite(total_value):
@@ -78,13 +78,13 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected vec to be a Tensor, but got {type(vec).__name__}")
     params = _params(parameters)
-    total = sum(p.data.size for p in params)
+    total = sum(p.array.size for p in params)
     if vec.ndim != 1 or vec.shape[0] != total:
         raise ValueError(f"vector_to_parameters: vec must be 1-D with {total} elements, "
                          f"got shape {tuple(vec.shape)}")
     offset = 0
     with no_grad():
         for p in params:
-            n = p.data.size
-            p.copy_(vec.data[offset:offset + n].reshape(p.shape))
+            n = p.array.size
+            p.copy_(vec.array[offset:offset + n].reshape(p.shape))
             offset += n

@@ -16,10 +16,10 @@ _NUMBER = (int, float, bool, np.number, np.bool_)
 def constant(value: Any, like: Tensor, dtype: np.dtype | None = None) -> Tensor:
     """A Python number or array as a tensor on ``like``'s device that does
     not require grad."""
-    xp = backend.array_module(like.data)
+    xp = backend.array_module(like.array)
     if dtype is None:
         if isinstance(value, (int, float, bool)):
-            dtype = dtypes.scalar_dtype(value, like.data.dtype)
+            dtype = dtypes.scalar_dtype(value, like.array.dtype)
         else:
             dtype = getattr(value, "dtype", None)
     try:
@@ -42,16 +42,16 @@ def operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
         a = _other(a, b, op)
     elif not isinstance(b, Tensor):
         b = _other(b, a, op)
-    elif type(a.data) is not type(b.data) or (
-        type(a.data) is not np.ndarray and a.data.device != b.data.device
+    elif type(a.array) is not type(b.array) or (
+        type(a.array) is not np.ndarray and a.array.device != b.array.device
     ):
         raise RuntimeError(
             f"{op}: expected all tensors to be on the same device, but found "
             f"at least two devices, {a.device} and {b.device}"
         )
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a.array.dtype, b.array.dtype
     if da != db:
-        common = dtypes.promote(da, a.data.ndim, db, b.data.ndim)
+        common = dtypes.promote(da, a.array.ndim, db, b.array.ndim)
         if da != common:
             a = a.to(common)
         if db != common:
@@ -75,7 +75,7 @@ def _other(value: Any, like: Tensor, op: str) -> Tensor:
 def floating(x: Tensor) -> Tensor:
     """``x`` itself if floating, else cast to the default float dtype (as
     PyTorch does for exp, log, sqrt, ... of integer tensors)."""
-    if x.data.dtype.kind == "f":
+    if x.array.dtype.kind == "f":
         return x
     return x.to(dtypes.get_default_dtype())
 

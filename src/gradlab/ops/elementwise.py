@@ -133,7 +133,7 @@ class RPowScalar(Op):
             return g * math.nan
         # 0 ** x: PyTorch takes 0 for x >= 0 and (inf * log 0 =) -inf below
         xp = backend.array_module(self.below)
-        return g * Tensor._make(xp.where(self.below, -xp.inf, 0.0).astype(g.data.dtype, copy=False))
+        return g * Tensor._make(xp.where(self.below, -xp.inf, 0.0).astype(g.array.dtype, copy=False))
 
 
 class Maximum(_Binary):
@@ -166,7 +166,7 @@ class Minimum(_Binary):
 
 def _split(g: Tensor, share: Any, other: Any, inputs: tuple) -> tuple:
     a, b = inputs
-    dtype = g.data.dtype
+    dtype = g.array.dtype
     return (MulConst.apply(g, c=share.astype(dtype, copy=False)) if a._rg else None), \
         (MulConst.apply(g, c=other.astype(dtype, copy=False)) if b._rg else None)
 
@@ -427,7 +427,7 @@ def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
 def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
     """a - alpha * b."""
     for v in (a, b):
-        if v is True or v is False or (isinstance(v, Tensor) and v.data.dtype.kind == "b"):
+        if v is True or v is False or (isinstance(v, Tensor) and v.array.dtype.kind == "b"):
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported; "
                                "use the `~` operator or logical_not() to invert a mask")
     return Sub.call(a, b if alpha == 1 else b * alpha, "sub")
@@ -448,16 +448,16 @@ def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-        xp = backend.array_module(a.data)
-        if a.data.dtype.kind in "iub":
-            q = a.data // b.data if rounding_mode == "floor" else xp.trunc(a.data / b.data)
-            return Tensor._make(q.astype(a.data.dtype))
+        xp = backend.array_module(a.array)
+        if a.array.dtype.kind in "iub":
+            q = a.array // b.array if rounding_mode == "floor" else xp.trunc(a.array / b.array)
+            return Tensor._make(q.astype(a.array.dtype))
         return ZeroGrad.apply(div(a, b), fn=rounding_mode)
     return Div.call(floating(a), floating(b), "div")
 
 
 def neg(x: Tensor) -> Tensor:
-    if x.data.dtype.kind == "b":
+    if x.array.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported; "
                            "use the `~` operator or logical_not() to invert a mask")
     return Neg.apply(x)
@@ -466,12 +466,12 @@ def neg(x: Tensor) -> Tensor:
 def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """x ** exponent, for a tensor or number on either side."""
     if isinstance(x, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        if x.data.dtype.kind != "f" and isinstance(exponent, int) and exponent < 0:
+        if x.array.dtype.kind != "f" and isinstance(exponent, int) and exponent < 0:
             raise RuntimeError(
                 f"Integers to negative integer powers are not allowed: a {x.dtype} tensor "
                 f"to the power {exponent}; convert the tensor to float first"
             )
-        if x.data.dtype.kind != "f" and isinstance(exponent, float):
+        if x.array.dtype.kind != "f" and isinstance(exponent, float):
             x = floating(x)
         return PowScalar.apply(x, p=exponent)
     if not isinstance(x, Tensor) and isinstance(x, (int, float)) and isinstance(exponent, Tensor):
@@ -490,7 +490,7 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Elements of ``x`` where ``condition`` holds, else of ``y``."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition.array if isinstance(condition, Tensor) else condition
     if getattr(cond, "dtype", None) is not None and cond.dtype.kind != "b":
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}"
@@ -499,7 +499,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
         x = as_tensor(x, device=backend.device_of(backend.array_module(cond).asarray(cond)))
     x, y = operands(x, y, "where")
     try:
-        return Where.apply(x, y, cond=backend.array_module(x.data).asarray(cond, dtype=bool))
+        return Where.apply(x, y, cond=backend.array_module(x.array).asarray(cond, dtype=bool))
     except ValueError as err:
         raise RuntimeError(
             f"where: condition of shape {getattr(cond, 'shape', ())} and values "
@@ -605,10 +605,10 @@ def trunc(x: Tensor) -> Tensor:
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
-    if x.data.dtype == dtype:
+    if x.array.dtype == dtype:
         return x
-    if dtype.kind != "f" or x.data.dtype.kind != "f":
-        return Tensor._make(x.data.astype(dtype))  # not differentiable
+    if dtype.kind != "f" or x.array.dtype.kind != "f":
+        return Tensor._make(x.array.astype(dtype))  # not differentiable
     return Cast.apply(x, dtype=dtype)
 
 

@@ -57,7 +57,7 @@ def as_index(index: Any, xp: Any = np) -> Any:
     if isinstance(index, tuple):
         return tuple(as_index(i, xp) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
+        index = index.array
         if xp is not np or not isinstance(index, np.ndarray):
             index = xp.asarray(index)
         if index.dtype.kind == "f":
@@ -84,7 +84,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     items = index if isinstance(index, tuple) else (index,)
     basic = all(isinstance(i, _BASIC) and not isinstance(i, bool) for i in items)
     if not basic:
-        index = as_index(index, backend.array_module(x.data))
+        index = as_index(index, backend.array_module(x.array))
         if isinstance(index, tuple):
             index = _without_ellipsis(index, x.ndim)
         steps = _ints_first(index) if isinstance(index, tuple) else None
@@ -149,7 +149,7 @@ def _ints_first(index: tuple) -> tuple | None:
 def _along(index: Tensor, dim: int, what: str, x: Tensor) -> tuple:
     """The advanced index that picks ``x[..., index[i,j,k], ...]`` at position
     (i, j, k) with ``index`` in dimension ``dim``, as gather/scatter use."""
-    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu":
+    if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
         raise TypeError(f"{what}: index must be an integer Tensor, got "
                         f"{getattr(index, 'dtype', type(index).__name__)}")
     if index.ndim != x.ndim:
@@ -164,8 +164,8 @@ def _along(index: Tensor, dim: int, what: str, x: Tensor) -> tuple:
                 f"{what}: size of index {tuple(index.shape)} exceeds the input "
                 f"{tuple(x.shape)} in dimension {i}"
             )
-    xp = backend.array_module(x.data)
-    idx = index.data if xp is np else xp.asarray(index.data)
+    xp = backend.array_module(x.array)
+    idx = index.array if xp is np else xp.asarray(index.array)
     if idx.size:
         # PyTorch takes no negative index here, and raises RuntimeError
         low, high = int(idx.min()), int(idx.max())
@@ -207,15 +207,15 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``x`` at positions ``index`` (a vector; a 0-d index
     counts as one position and keeps the dimension) along ``dim``."""
-    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu":
+    if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
         raise TypeError(f"index_select: index must be an integer Tensor, got "
                         f"{getattr(index, 'dtype', type(index).__name__)}")
     if index.ndim > 1:
         raise IndexError(f"index_select: index must be a vector, got shape {tuple(index.shape)}")
     d = _wrap_dim(dim, x.ndim)
     n = x.shape[d] if x.ndim else 1
-    if index.data.size and (int(index.data.min()) < 0 or int(index.data.max()) >= n):
-        bad = int(index.data.min()) if int(index.data.min()) < 0 else int(index.data.max())
+    if index.array.size and (int(index.array.min()) < 0 or int(index.array.max()) >= n):
+        bad = int(index.array.min()) if int(index.array.min()) < 0 else int(index.array.max())
         raise RuntimeError(f"index_select: index {bad} is out of bounds for dimension {d} with size {n}")
     return getitem(x, (slice(None),) * d + (index.reshape(-1),))
 
@@ -227,7 +227,7 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     from gradlab.ops._util import constant
     from gradlab.ops.elementwise import where
 
-    m = mask.data if isinstance(mask, Tensor) else mask
+    m = mask.array if isinstance(mask, Tensor) else mask
     if getattr(m, "dtype", None) is not None and m.dtype.kind != "b":
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
     if isinstance(value, Tensor):
@@ -243,18 +243,18 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
 def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class indices of shape (*) to int64 one-hot vectors of shape
     (*, num_classes)."""
-    if x.data.dtype.kind not in "iu":
+    if x.array.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to index tensors, got dtype {x.dtype}")
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x.array)
     if num_classes == -1:
-        if x.data.size == 0:
+        if x.array.size == 0:
             raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
-        num_classes = int(x.data.max()) + 1
-    if x.data.size and (x.data.min() < 0 or x.data.max() >= num_classes):
+        num_classes = int(x.array.max()) + 1
+    if x.array.size and (x.array.min() < 0 or x.array.max() >= num_classes):
         raise RuntimeError(
             f"one_hot: class values must be in [0, num_classes={num_classes}), got "
-            f"values from {int(x.data.min())} to {int(x.data.max())}"
+            f"values from {int(x.array.min())} to {int(x.array.max())}"
         )
     out = xp.zeros(x.shape + (num_classes,), dtype=np.int64)
-    xp.put_along_axis(out, x.data[..., None].astype(np.int64), 1, axis=-1)
+    xp.put_along_axis(out, x.array[..., None].astype(np.int64), 1, axis=-1)
     return Tensor._make(out)

@@ -57,7 +57,7 @@ def _times_transpose(g: Tensor, b: Tensor) -> Tensor:
     against 5.0 ms for (64, 12544) @ (12544, 289). The result is then a
     transposed view, which is why only small results qualify."""
     m, (p, q) = g.shape[-2], b.shape[-2:]
-    if g.ndim == b.ndim == 2 and m < p and q >= 4 * max(m, p) and b.data.flags.c_contiguous:
+    if g.ndim == b.ndim == 2 and m < p and q >= 4 * max(m, p) and b.array.flags.c_contiguous:
         return (b @ g.mT).mT
     return g @ b.mT
 

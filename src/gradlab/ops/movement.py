@@ -107,7 +107,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     shape = _shape(shape)
     if shape == x.shape:
         return x
-    n = x.data.size
+    n = x.array.size
     known = math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1 or any(s < -1 for s in shape) or (
         -1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
@@ -365,4 +365,10 @@ def flip(x: Tensor, dims_: Any) -> Tensor:
 
 
 def contiguous(x: Tensor) -> Tensor:
-    return x
+    """``x`` itself when its array is C-contiguous, else a C-ordered copy
+    (differentiable), as PyTorch's ``Tensor.contiguous``."""
+    if x.array.flags.c_contiguous:
+        return x
+    from gradlab.ops.elementwise import clone  # elementwise imports this module
+
+    return clone(x)

@@ -177,8 +177,8 @@ def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
         x = x.unsqueeze(0)
     kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, dilation, nd, name,
                                                        bool(ceil_mode))
-    xp = backend.array_module(x.data)
-    windows = unfold_array(x.data, kernel, stride, pads, dilation, value=-xp.inf, layout="windows")
+    xp = backend.array_module(x.array)
+    windows = unfold_array(x.array, kernel, stride, pads, dilation, value=-xp.inf, layout="windows")
     n, c = x.shape[:2]
     # Running maximum over the prod(K) kernel offsets, each a strided view of
     # the whole batch; then the first offset that attains it (PyTorch's
@@ -241,7 +241,7 @@ def _window_counts(x: Tensor, kernel, stride, pads, dilation, sizes, count_inclu
     """The divisor of each window, as PyTorch: the window's cells inside the
     padded input (``count_include_pad``) or inside the input itself; the
     cells past the padding that ceil_mode reaches never count."""
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x.array)
     mask = None
     for size, (lo, hi) in zip(x.shape[2:], pads):
         line = xp.zeros(size + lo + hi, dtype=x.dtype)

@@ -53,7 +53,7 @@ class AMax(Op):
     def backward(self, g):
         if not self.keepdim:
             g = g.reshape(keepdim_shape(self.shape, self.axes))
-        return MulConst.apply(g, c=self.share.astype(g.data.dtype, copy=False))
+        return MulConst.apply(g, c=self.share.astype(g.array.dtype, copy=False))
 
 
 class StdSqrt(Op):
@@ -75,7 +75,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None)
     to int64, as in PyTorch."""
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "biu" and x.data.dtype != "int64":
+    elif x.array.dtype.kind in "biu" and x.array.dtype != "int64":
         x = x.to("int64")
     return Sum.apply(x, axes=dims(dim, x.ndim), keepdim=keepdim)
 
@@ -84,7 +84,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     """Arithmetic mean over ``dim``."""
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be a "
             f"floating point dtype, but got {x.dtype}"
@@ -104,7 +104,7 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
         raise ValueError("var: give at most one of 'unbiased' and 'correction'")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise RuntimeError(f"std and var only support floating point dtypes, got {x.dtype}")
     axes = dims(dim, x.ndim)
     n = 1
@@ -132,7 +132,7 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
     name = "max" if largest else "min"
-    if dim is None and x.data.size == 0:
+    if dim is None and x.array.size == 0:
         raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {tuple(x.shape)} "
                            "without a dim")
     axes = dims(dim, x.ndim)
@@ -162,7 +162,7 @@ def _max_min(x: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
         return _extreme(x, None, False, largest)
     if x.ndim == 0:
         _wrap_dim(dim, 0)  # only 0 and -1 name the dimension of a 0-d tensor
-        index = backend.array_module(x.data).zeros((), dtype="int64")
+        index = backend.array_module(x.array).zeros((), dtype="int64")
         return values_indices(x.clone(), Tensor._make(index))
     index = (argmax if largest else argmin)(x, dim, keepdim=True)
     values = x.gather(dim, index)
@@ -182,17 +182,17 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, fn: str) -> Tensor:
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x.array)
     if dim is None:
-        if x.data.size == 0:
+        if x.array.size == 0:
             raise IndexError(f"{fn}(): expected a dim to be specified for an empty input "
                              f"of shape {tuple(x.shape)}")
-        out = getattr(xp, fn)(x.data)
+        out = getattr(xp, fn)(x.array)
         if keepdim:
             out = xp.asarray(out).reshape((1,) * x.ndim)
         return Tensor._make(xp.asarray(out, dtype="int64"))
     (axis,) = dims(dim, x.ndim) or (0,)
-    if x.data.shape and x.data.shape[axis] == 0:
+    if x.array.shape and x.array.shape[axis] == 0:
         raise IndexError(f"{fn}(): dimension {dim} of shape {tuple(x.shape)} is empty")
-    out = getattr(xp, fn)(x.data, axis=axis, keepdims=keepdim) if x.ndim else xp.asarray(0)
+    out = getattr(xp, fn)(x.array, axis=axis, keepdims=keepdim) if x.ndim else xp.asarray(0)
     return Tensor._make(out.astype("int64", copy=False))

@@ -65,6 +65,10 @@ def axpy(a: float, x: Any, y: Any) -> None:
     if not _blas_ready(y, x):
         y += a * x
         return
+    # BLAS reads x and y as flat runs of memory in the same order: C order,
+    # made here for x, so that any layout of the same values (a transposed
+    # or Fortran-ordered gradient) gives the same update, to the last bit
+    x = np.ascontiguousarray(x)
     if y.size >= THREADED_MIN and (cblas := numpy_cblas(y.dtype)) is not None:
         cblas.axpy(y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
         return

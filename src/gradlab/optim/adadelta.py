@@ -86,7 +86,7 @@ class Adadelta(Optimizer):
             state["square_avg"] = self._zeros_like(param)
             state["acc_delta"] = self._zeros_like(param)
         state["step"] += 1
-        adadelta_update(param.data, grad, state["square_avg"].data, state["acc_delta"].data,
-                        self._scratch(param.data), self._scratch(param.data, 1), lr=group["lr"],
+        adadelta_update(param.array, grad, state["square_avg"].array, state["acc_delta"].array,
+                        self._scratch(param.array), self._scratch(param.array, 1), lr=group["lr"],
                         rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
                         maximize=group["maximize"])

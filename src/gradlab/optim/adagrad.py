@@ -76,9 +76,9 @@ class Adagrad(Optimizer):
         if not state:
             state["step"] = 0
             state["sum"] = self._zeros_like(param)
-            state["sum"].data += group["initial_accumulator_value"]
+            state["sum"].array += group["initial_accumulator_value"]
         state["step"] += 1
-        adagrad_update(param.data, grad, state["sum"].data, self._scratch(param.data),
+        adagrad_update(param.array, grad, state["sum"].array, self._scratch(param.array),
                        step=state["step"], lr=group["lr"], lr_decay=group["lr_decay"],
                        eps=group["eps"], weight_decay=group["weight_decay"],
                        maximize=group["maximize"])

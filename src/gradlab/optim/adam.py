@@ -122,9 +122,9 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = self._zeros_like(param)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        max_sq = state["max_exp_avg_sq"].data if group["amsgrad"] else None
-        adam_update(param.data, grad, state["exp_avg"].data, state["exp_avg_sq"].data, max_sq,
-                    self._scratch(param.data), step=state["step"], lr=group["lr"], beta1=beta1,
+        max_sq = state["max_exp_avg_sq"].array if group["amsgrad"] else None
+        adam_update(param.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array, max_sq,
+                    self._scratch(param.array), step=state["step"], lr=group["lr"], beta1=beta1,
                     beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                     maximize=group["maximize"])

@@ -89,22 +89,22 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------- flat vectors
     def _flat_grad(self) -> Any:
-        xp = array_module(self._params[0].data)
-        parts = [xp.zeros(p.data.size, p.data.dtype) if p.grad is None else p.grad.data.ravel()
+        xp = array_module(self._params[0].array)
+        parts = [xp.zeros(p.array.size, p.array.dtype) if p.grad is None else p.grad.array.ravel()
                  for p in self._params]
         return xp.concatenate(parts)
 
     def _add_grad(self, t: float, d: Any) -> None:
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += t * d[offset:offset + n].reshape(p.data.shape)
+            n = p.array.size
+            p.array += t * d[offset:offset + n].reshape(p.array.shape)
             p._version += 1
             offset += n
 
     def _set_params(self, values: list) -> None:
         for p, v in zip(self._params, values):
-            p.data[...] = v
+            p.array[...] = v
             p._version += 1
 
     # ------------------------------------------------------- step
@@ -134,8 +134,8 @@ class LBFGS(Optimizer):
 
         d = _unwrap(state.get("d"))
         t = state.get("t")
-        old_dirs = [s.data for s in state.get("old_dirs", [])]
-        old_stps = [s.data for s in state.get("old_stps", [])]
+        old_dirs = [s.array for s in state.get("old_dirs", [])]
+        old_stps = [s.array for s in state.get("old_stps", [])]
         ro = list(state.get("ro", []))
         h_diag = state.get("H_diag")
         prev_flat_grad = _unwrap(state.get("prev_flat_grad"))
@@ -185,7 +185,7 @@ class LBFGS(Optimizer):
 
             ls_func_evals = 0
             if group["line_search_fn"] is not None:
-                x_init = [p.data.copy() for p in self._params]
+                x_init = [p.array.copy() for p in self._params]
 
                 def obj_func(step: float, x_init: list = x_init, d: Any = d) -> tuple[float, Any]:
                     self._add_grad(step, d)
@@ -232,4 +232,4 @@ def _wrap(array: Any) -> Tensor | None:
 
 
 def _unwrap(value: Any) -> Any:
-    return None if value is None else value.data
+    return None if value is None else value.array

@@ -103,8 +103,8 @@ class NAdam(Optimizer):
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         state["mu_product"] *= mu
-        nadam_update(param.data, grad, state["exp_avg"].data, state["exp_avg_sq"].data,
-                     self._scratch(param.data), self._scratch(param.data, 1), step=step, mu=mu,
+        nadam_update(param.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
+                     self._scratch(param.array), self._scratch(param.array, 1), step=step, mu=mu,
                      mu_next=mu_next, mu_product=state["mu_product"], lr=group["lr"], beta1=beta1,
                      beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                      decoupled_weight_decay=group["decoupled_weight_decay"],

@@ -70,14 +70,14 @@ class Newton(Optimizer):
                                "(without calling backward)")
         params = [p for g in self.param_groups for p in g["params"] if p.requires_grad]
         first = self.param_groups[0]
-        n = sum(p.data.size for p in params)
+        n = sum(p.array.size for p in params)
         if n > first["max_params"]:
             raise RuntimeError(f"Newton: the Hessian of {n} parameters would have {n * n} "
                                f"entries, above max_params={first['max_params']}; pass a larger "
                                "max_params to Newton(...) if you mean it")
         with enable_grad():
             loss = closure()
-            if not isinstance(loss, Tensor) or loss.data.size != 1:
+            if not isinstance(loss, Tensor) or loss.array.size != 1:
                 raise RuntimeError("Newton.step: the closure must return the loss as a "
                                    f"one-element Tensor, got {type(loss).__name__}")
             if not loss.requires_grad:
@@ -86,8 +86,8 @@ class Newton(Optimizer):
             grads = grad(loss, params, create_graph=True, allow_unused=True,
                          materialize_grads=True)
             hessian = self._hessian(grads, params, n)
-        xp = array_module(params[0].data)
-        g = xp.concatenate([gr.data.ravel() for gr in grads])
+        xp = array_module(params[0].array)
+        g = xp.concatenate([gr.array.ravel() for gr in grads])
         damped = hessian + first["damping"] * xp.eye(n, dtype=hessian.dtype)
         try:
             direction = xp.linalg.solve(damped, g)
@@ -98,8 +98,8 @@ class Newton(Optimizer):
             raise RuntimeError("Newton: the Hessian (plus damping) is singular; use damping > 0")
         offset = 0
         for p, gr in zip(params, grads):
-            size = p.data.size
-            p.data -= first["lr"] * direction[offset:offset + size].reshape(p.data.shape)
+            size = p.array.size
+            p.array -= first["lr"] * direction[offset:offset + size].reshape(p.array.shape)
             p._version += 1
             p.grad = gr.detach()
             offset += size
@@ -109,23 +109,23 @@ class Newton(Optimizer):
     def _hessian(grads: tuple, params: list, n: int) -> Any:
         """H[i, :] = d g_i / d theta, one backward of the gradient graph per
         entry, with one-hot vectors as its grad_outputs."""
-        xp = array_module(params[0].data)
-        hessian = xp.zeros((n, n), dtype=params[0].data.dtype)
+        xp = array_module(params[0].array)
+        hessian = xp.zeros((n, n), dtype=params[0].array.dtype)
         live = [i for i, gr in enumerate(grads) if gr.requires_grad]
         if not live:  # the loss is linear in the parameters
             return hessian
         offsets = [0]
         for p in params:
-            offsets.append(offsets[-1] + p.data.size)
+            offsets.append(offsets[-1] + p.array.size)
         for k in range(n):
             which = next(i for i in range(len(params)) if offsets[i] <= k < offsets[i + 1])
             if which not in live:
                 continue
-            one_hot = xp.zeros(params[which].data.size, dtype=params[which].data.dtype)
+            one_hot = xp.zeros(params[which].array.size, dtype=params[which].array.dtype)
             one_hot[k - offsets[which]] = 1
             outputs = [grads[which]]
-            vectors = [Tensor._make(one_hot.reshape(params[which].data.shape))]
+            vectors = [Tensor._make(one_hot.reshape(params[which].array.shape))]
             row = grad(outputs, params, vectors, retain_graph=True, allow_unused=True,
                        materialize_grads=True)
-            hessian[k] = xp.concatenate([r.data.ravel() for r in row])
+            hessian[k] = xp.concatenate([r.array.ravel() for r in row])
         return hessian

@@ -117,7 +117,7 @@ def _copy_value(value: Any) -> Any:
     """A deep copy of an optimizer-state value, with Tensors copied as
     detached Tensors holding their own arrays."""
     if isinstance(value, Tensor):
-        return Tensor._make(value.data.copy())
+        return Tensor._make(value.array.copy())
     if isinstance(value, dict):
         return {k: _copy_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -132,12 +132,12 @@ def _cast_like(param: Tensor, value: Any, key: Any = None) -> Any:
     if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
         value = Tensor._make(value)
     if isinstance(value, Tensor):
-        array = value.data
+        array = value.array
         if backend.device_of(array) != param.device:
             array = backend.to_device(array, param.device)
         if key != "step" and array.dtype.kind == "f" and array.dtype != param.dtype:
             array = array.astype(param.dtype)
-        return Tensor._make(array.copy() if array is value.data else array)
+        return Tensor._make(array.copy() if array is value.array else array)
     if isinstance(value, dict):
         return {k: _cast_like(param, v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -245,7 +245,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad = p.grad.detach()
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter with a gradient; ``closure`` (re-evaluates
@@ -256,7 +256,7 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad.data, self.state[p], group)
+                        self._update(p, p.grad.array, self.state[p], group)
                         p._version += 1
         return loss
 
@@ -283,8 +283,8 @@ class Optimizer:
 
     @staticmethod
     def _zeros_like(param: Tensor) -> Tensor:
-        xp = backend.array_module(param.data)
-        return Tensor._make(xp.zeros_like(param.data))
+        xp = backend.array_module(param.array)
+        return Tensor._make(xp.zeros_like(param.array))
 
     # ------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:

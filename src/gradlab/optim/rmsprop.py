@@ -126,10 +126,10 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = self._zeros_like(param)
         state["step"] += 1
-        grad_avg = state["grad_avg"].data if group["centered"] else None
-        buf = state["momentum_buffer"].data if group["momentum"] > 0 else None
-        rmsprop_update(param.data, grad, state["square_avg"].data, grad_avg, buf,
-                       self._scratch(param.data), lr=group["lr"], alpha=group["alpha"],
+        grad_avg = state["grad_avg"].array if group["centered"] else None
+        buf = state["momentum_buffer"].array if group["momentum"] > 0 else None
+        rmsprop_update(param.array, grad, state["square_avg"].array, grad_avg, buf,
+                       self._scratch(param.array), lr=group["lr"], alpha=group["alpha"],
                        eps=group["eps"], weight_decay=group["weight_decay"],
                        momentum=group["momentum"], nesterov=group["nesterov"],
                        maximize=group["maximize"])

@@ -99,8 +99,8 @@ class SGD(Optimizer):
             first = "momentum_buffer" not in state
             if first:
                 state["momentum_buffer"] = self._zeros_like(param)
-            buf = state["momentum_buffer"].data
-        sgd_update(param.data, grad, buf, first=first, lr=group["lr"],
+            buf = state["momentum_buffer"].array
+        sgd_update(param.array, grad, buf, first=first, lr=group["lr"],
                    momentum=group["momentum"], dampening=group["dampening"],
                    nesterov=group["nesterov"], weight_decay=group["weight_decay"],
                    maximize=group["maximize"])

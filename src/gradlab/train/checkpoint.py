@@ -169,5 +169,5 @@ def load_checkpoint(trainer: Trainer, path: str | Path) -> dict[str, Any]:
             p.grad = None
         for name, grad in state.get("grads", {}).items():
             p = params[name]
-            p.grad = Tensor._make(backend.to_device(grad.data.astype(p.dtype), p.device))
+            p.grad = Tensor._make(backend.to_device(grad.array.astype(p.dtype), p.device))
     return state

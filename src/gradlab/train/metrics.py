@@ -17,7 +17,7 @@ Metric = Callable[[Tensor, Tensor], float]
 
 def _host(t: Any) -> np.ndarray:
     if isinstance(t, Tensor):
-        return t.detach().numpy(force=True) if t.device.type != "cpu" else t.data
+        return t.detach().numpy(force=True) if t.device.type != "cpu" else t.array
     return np.asarray(t)
 
 

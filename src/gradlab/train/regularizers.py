@@ -220,12 +220,12 @@ class WeightNoise(Regularizer):
         self._clean = []
         with no_grad():
             for _, p in self.selected(model):
-                self._clean.append((p, p.data.copy()))
+                self._clean.append((p, p.array.copy()))
                 noise = gen.normal(tuple(p.shape), 0.0, self.std, dtype=p.dtype)
-                p.data += to_device(noise, p.device)
+                p.array += to_device(noise, p.device)
 
     def after_backward(self, model: Module) -> None:
         with no_grad():
             for p, clean in self._clean:
-                p.data[...] = clean
+                p.array[...] = clean
         self._clean = []

@@ -32,7 +32,7 @@ def _total_norm(params: list[Tensor]) -> float:
     only clipping needs)."""
     total = 0.0
     for p in params:
-        flat = p.grad.data.reshape(-1)
+        flat = p.grad.array.reshape(-1)
         total += float(backend.array_module(flat).dot(flat, flat))
     return math.sqrt(total)
 

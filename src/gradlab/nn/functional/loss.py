@@ -45,7 +45,7 @@ def _same_shape(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
 def _as_tensor(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    xp = backend.array_module(like.data)
+    xp = backend.array_module(like.array)
     return Tensor._make(xp.asarray(value, dtype=like.dtype))
 
 
@@ -93,7 +93,7 @@ def _class_mask(target: Any, n_classes: int, dtype: Any, class_dim: int, ndim: i
 
 
 def _check_target(input: Tensor, target: Tensor, name: str) -> tuple[int, int]:  # noqa: A002
-    if target.data.dtype.kind not in "iu":
+    if target.array.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: expected target of integer dtype (class indices), got {target.dtype}")
     class_dim = 0 if input.ndim == 1 else 1
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
@@ -110,8 +110,8 @@ def _targets(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     """(one-hot array of the targets along the class axis, w[target] zeroed
     where ignored, class_dim) after checking the target."""
     class_dim, n_classes = _check_target(input, target, name)
-    xp = backend.array_module(input.data)
-    t = target.data
+    xp = backend.array_module(input.array)
+    t = target.array
     keep = t != ignore_index
     bad = keep & ((t < 0) | (t >= n_classes))
     if bad.any():
@@ -123,7 +123,7 @@ def _targets(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         if weight.ndim != 1 or weight.shape[0] != n_classes:
             raise RuntimeError(f"{name}: weight must be a 1-D tensor of {n_classes} elements, "
                                f"got shape {tuple(weight.shape)}")
-        w = xp.asarray(weight.data[safe] * keep, dtype=input.dtype)
+        w = xp.asarray(weight.array[safe] * keep, dtype=input.dtype)
     else:
         w = keep.astype(input.dtype)
     return mask, w, class_dim
@@ -192,7 +192,7 @@ def _smoothed_coef(onehot: Any, w: Any, weight: Tensor | None, keep: Any, eps: f
     n_classes = onehot.shape[1]
     spread = keep[:, None] * (eps / n_classes)
     if weight is not None:
-        spread = spread * weight.data.astype(onehot.dtype, copy=False)
+        spread = spread * weight.array.astype(onehot.dtype, copy=False)
     return (1.0 - eps) * w[:, None] * onehot + spread
 
 
@@ -217,17 +217,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         raise RuntimeError("cross_entropy: input must have a class dimension, got a 0-d tensor")
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
-    if input.ndim == 2 and target.data.dtype.kind != "f":
+    if input.ndim == 2 and target.array.dtype.kind != "f":
         onehot, w, _ = _targets(input, target, weight, ignore_index, "cross_entropy")
         if label_smoothing == 0:
             coef = w[:, None] * onehot
         else:
-            keep = (target.data != ignore_index).astype(input.dtype)
+            keep = (target.array != ignore_index).astype(input.dtype)
             coef = _smoothed_coef(onehot, w, weight, keep, label_smoothing)
         return CrossEntropyIndices.apply(input, coef=coef, denom=float(w.sum()), reduction=reduction)
     logp = ops.log_softmax(input, class_dim)
     wshape = (n_classes,) + (1,) * (input.ndim - class_dim - 1)
-    if target.data.dtype.kind == "f":
+    if target.array.dtype.kind == "f":
         _same_shape(input, target, "cross_entropy (class probabilities)")
         q = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / n_classes
         terms = logp * q
@@ -235,12 +235,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
             terms = terms * weight.reshape(wshape)
         loss = -terms.sum(class_dim)
         if reduction == "mean":
-            return loss.sum() / max(loss.data.size, 1) if input.ndim > 1 else loss
+            return loss.sum() / max(loss.array.size, 1) if input.ndim > 1 else loss
         return _reduce(loss, reduction)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
-    keep = Tensor._make((target.data != ignore_index).astype(input.dtype))
+    keep = Tensor._make((target.array != ignore_index).astype(input.dtype))
     terms = logp if weight is None else logp * weight.reshape(wshape)
     smooth = -terms.sum(class_dim) * keep
     if reduction == "none":
@@ -259,7 +259,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     clamped at -100 as PyTorch does (so x = 0 or 1 gives a finite loss)."""
     target = _as_tensor(target, input)
     _same_shape(input, target, "binary_cross_entropy")
-    data = input.data
+    data = input.array
     if data.size and (data.min() < 0 or data.max() > 1):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
     log_x = ops.clamp(ops.log(input), min=-100.0)
@@ -305,8 +305,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if input.ndim not in (1, 2):
         raise ValueError(f"multi_margin_loss: expected a 1-D or 2-D input, got shape {tuple(input.shape)}")
     class_dim, n_classes = _check_target(input, target, "multi_margin_loss")
-    xp = backend.array_module(input.data)
-    t = target.data
+    xp = backend.array_module(input.array)
+    t = target.array
     if t.size and (t.min() < 0 or t.max() >= n_classes):
         raise IndexError(f"multi_margin_loss: target out of range for {n_classes} classes")
     mask = _class_mask(t, n_classes, input.dtype, class_dim, input.ndim, xp)
@@ -315,7 +315,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
-        w_y = Tensor._make(xp.asarray(weight.data[t], dtype=input.dtype))  # the weight of each target class
+        w_y = Tensor._make(xp.asarray(weight.array[t], dtype=input.dtype))  # the weight of each target class
         hinge = hinge * (w_y.unsqueeze(-1) if input.ndim == 2 else w_y)
     loss = hinge.sum(class_dim) / n_classes
     return _reduce(loss, reduction)

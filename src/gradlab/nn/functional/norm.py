@@ -37,12 +37,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     if training:
-        n = input.data.size // input.shape[1]
+        n = input.array.size // input.shape[1]
         if n <= 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}"
             )
-        rows, order = channel_rows(input.data)
+        rows, order = channel_rows(input.array)
         xp = backend.array_module(rows)
         mean = rows.mean(axis=1, keepdims=True)
         centered = rows - mean
@@ -129,9 +129,9 @@ class BatchNormTrain(Op):
         weight = self.inputs[1] if has_weight else None
         if is_grad_enabled():
             return self._differentiable(g, x, weight, has_bias)
-        xp = backend.array_module(g.data)
+        xp = backend.array_module(g.array)
         rows, m = self.rows, self.rows.shape[1]
-        g_rows = g.data.transpose(self.order)
+        g_rows = g.array.transpose(self.order)
         if not g_rows.flags.c_contiguous:
             g_rows = xp.ascontiguousarray(g_rows)
         g_rows = g_rows.reshape(rows.shape)
@@ -142,7 +142,7 @@ class BatchNormTrain(Op):
         grads = [None]
         if x._rg:
             # dx = scale (g - gb / m - xhat gw / m), as g * scale + xhat * (-scale gw / m) + const
-            scale = self.invstd[:, 0] if weight is None else self.invstd[:, 0] * weight.data
+            scale = self.invstd[:, 0] if weight is None else self.invstd[:, 0] * weight.array
             gx = g_rows * scale[:, None]
             xhat *= (-scale * gw / m)[:, None]
             gx += xhat
@@ -161,7 +161,7 @@ class BatchNormTrain(Op):
         xhat = centered * invstd
         gb = g.sum(self.axes, keepdim=True)
         gw = (g * xhat).sum(self.axes, keepdim=True)
-        m = x.data.size // x.shape[1]
+        m = x.array.size // x.shape[1]
         scale = invstd if weight is None else invstd * weight.reshape(self.shape)
         grads = [(g - gb / m - xhat * (gw / m)) * scale]
         if weight is not None:
@@ -282,10 +282,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
     ``padding_idx`` gets no gradient."""
     if max_norm is not None:
         raise NotImplementedError("embedding: max_norm is not supported")
-    if input.data.dtype.kind not in "iu":
+    if input.array.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: expected an integer index tensor, got dtype {input.dtype}")
     n = weight.shape[0]
-    idx = input.data
+    idx = input.array
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} "
                          f"is out of range for {n} embeddings")

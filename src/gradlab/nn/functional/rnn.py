@@ -46,14 +46,14 @@ class LSTMPointwise(Function):
 
     @staticmethod
     def forward(ctx, gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
-        xp = array_module(gates.data)
-        a = gates.data
+        xp = array_module(gates.array)
+        a = gates.array
         n = a.shape[1] // 4
         s = 1.0 / (1.0 + xp.exp(-a[:, :2 * n]))  # sigmoid of i and f
         i, f = s[:, :n], s[:, n:]
         g = xp.tanh(a[:, 2 * n:3 * n])
         o = 1.0 / (1.0 + xp.exp(-a[:, 3 * n:]))
-        c2 = f * c.data + i * g
+        c2 = f * c.array + i * g
         tc = xp.tanh(c2)
         ctx.save_for_backward(gates, c)
         ctx.arrays = (i, f, g, o, tc)
@@ -69,11 +69,11 @@ class LSTMPointwise(Function):
                 found = grad((h2, c2), wrt, (gh, gc), create_graph=True, allow_unused=True)
             lookup = dict(zip(map(id, wrt), found))
             return lookup.get(id(gates)), lookup.get(id(c))
-        xp = array_module(gh.data)
+        xp = array_module(gh.array)
         i, f, g, o, tc = ctx.arrays
-        dh = gh.data
-        dc = gc.data + dh * o * (1.0 - tc * tc)
-        d = xp.concatenate([dc * g * i * (1.0 - i), dc * c.data * f * (1.0 - f),
+        dh = gh.array
+        dc = gc.array + dh * o * (1.0 - tc * tc)
+        d = xp.concatenate([dc * g * i * (1.0 - i), dc * c.array * f * (1.0 - f),
                             dc * i * (1.0 - g * g), dh * tc * o * (1.0 - o)], axis=1)
         return Tensor._make(d), Tensor._make(dc * f)
 
@@ -117,7 +117,7 @@ class LSTMLayer(Function):
     @staticmethod
     def forward(ctx, x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
                 bias: Tensor | None, reverse: bool = False) -> tuple:
-        xp = array_module(x.data)
+        xp = array_module(x.array)
         steps, batch, n_in = x.shape
         n = w_hh.shape[1]
         dtype = x.dtype
@@ -127,17 +127,17 @@ class LSTMLayer(Function):
         half = xp.full((4 * n, 1), 0.5, dtype=dtype)
         half[2 * n:3 * n] = 1.0
         w = xp.empty((4 * n, n_in + n + 1), dtype=dtype)
-        xp.multiply(w_ih.data, half, out=w[:, :n_in])
-        xp.multiply(w_hh.data, half, out=w[:, n_in:-1])
-        w[:, -1] = 0.0 if bias is None else bias.data * half[:, 0]
+        xp.multiply(w_ih.array, half, out=w[:, :n_in])
+        xp.multiply(w_hh.array, half, out=w[:, n_in:-1])
+        w[:, -1] = 0.0 if bias is None else bias.array * half[:, 0]
         z = xp.empty((steps + 1, n_in + n + 1, batch), dtype=dtype)
-        z[:steps, :n_in] = (x.data[::-1] if reverse else x.data).transpose(0, 2, 1)
+        z[:steps, :n_in] = (x.array[::-1] if reverse else x.array).transpose(0, 2, 1)
         z[steps, :n_in] = 0.0
         z[:, -1] = 1.0
-        z[0, n_in:-1] = h0.data.T
+        z[0, n_in:-1] = h0.array.T
         acts = xp.empty((steps, 4 * n, batch), dtype=dtype)
         cs = xp.empty((steps + 1, n, batch), dtype=dtype)
-        cs[0] = c0.data.T
+        cs[0] = c0.array.T
         tcs = xp.empty((steps, n, batch), dtype=dtype)
         scale = xp.ascontiguousarray(xp.broadcast_to(half, (4 * n, batch)))
         shift = 1.0 - scale
@@ -205,16 +205,16 @@ class LSTMLayer(Function):
         # outputs, and each step adds [W_ih | W_hh]^T dgates_t by one BLAS call
         # (the x rows only where x needs a gradient)
         dz = xp.empty((steps + 1, n_in + n, batch), dtype=acts.dtype)
-        dz[1:, n_in:] = (g_hs.data[::-1] if reverse else g_hs.data).transpose(0, 2, 1)
-        dz[steps, n_in:] += g_h.data.T
+        dz[1:, n_in:] = (g_hs.array[::-1] if reverse else g_hs.array).transpose(0, 2, 1)
+        dz[steps, n_in:] += g_h.array.T
         dz[0, n_in:] = 0.0
         if need_x:
             dz[:steps, :n_in] = 0.0
-            w_t = xp.ascontiguousarray(xp.concatenate([w_ih.data, w_hh.data], axis=1).T)
+            w_t = xp.ascontiguousarray(xp.concatenate([w_ih.array, w_hh.array], axis=1).T)
             back = MatmulInto(w_t, d_gates, dz)
         else:
-            back = MatmulInto(xp.ascontiguousarray(w_hh.data.T), d_gates, dz[:, n_in:])
-        dc_next = g_c.data.T
+            back = MatmulInto(xp.ascontiguousarray(w_hh.array.T), d_gates, dz[:, n_in:])
+        dc_next = g_c.array.T
         dc = xp.empty((n, batch), dtype=acts.dtype)
         three = (3, n, batch)
         for t in range(steps - 1, -1, -1):
@@ -249,7 +249,7 @@ class Unbind0(Function):
 
     @staticmethod
     def forward(ctx, x: Tensor) -> tuple:
-        return tuple(Tensor._make(x.data[t]) for t in range(x.shape[0]))
+        return tuple(Tensor._make(x.array[t]) for t in range(x.shape[0]))
 
     @staticmethod
     def backward(ctx, *grads: Tensor) -> Tensor:

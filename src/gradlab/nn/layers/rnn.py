@@ -179,7 +179,7 @@ class RNNBase(Module):
 def _zeros(like: Tensor, shape: tuple) -> Tensor:
     from gradlab.backend import array_module
 
-    return Tensor._make(array_module(like.data).zeros(shape, dtype=like.dtype))
+    return Tensor._make(array_module(like.array).zeros(shape, dtype=like.dtype))
 
 
 class RNN(RNNBase):

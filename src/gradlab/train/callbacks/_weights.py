@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def copy_state(model: Module) -> dict[str, Any]:
     """A snapshot of ``model.state_dict()`` (parameters and buffers) as
     arrays that later updates do not change."""
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.array.copy() for k, v in model.state_dict().items()}
 
 
 def load_state(model: Module, state: dict[str, Any]) -> None:
@@ -26,8 +26,8 @@ def load_state(model: Module, state: dict[str, Any]) -> None:
     with no_grad():
         for key, value in state.items():
             target = current[key]
-            array = value.data if isinstance(value, Tensor) else value
-            target.data[...] = backend.to_device(array, target.device)
+            array = value.array if isinstance(value, Tensor) else value
+            target.array[...] = backend.to_device(array, target.device)
 
 
 def evaluated_state(trainer: Trainer) -> dict[str, Any]:

@@ -44,7 +44,7 @@ class EMA(Callback):
         self._backup: dict[str, Any] | None = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self.shadow = {name: p.data.copy() for name, p in self.model.named_parameters()}
+        self.shadow = {name: p.array.copy() for name, p in self.model.named_parameters()}
         self.num_updates = 0
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
@@ -52,17 +52,17 @@ class EMA(Callback):
         for name, p in self.model.named_parameters():
             avg = self.shadow[name]
             avg *= d
-            avg += (1.0 - d) * p.data
+            avg += (1.0 - d) * p.array
         self.num_updates += 1
 
     def _swap_in(self) -> None:
         if not self.shadow or self._backup is not None:
             return
         params = dict(self.model.named_parameters())
-        self._backup = {name: p.data.copy() for name, p in params.items()}
+        self._backup = {name: p.array.copy() for name, p in params.items()}
         with no_grad():
             for name, avg in self.shadow.items():
-                params[name].data[...] = avg
+                params[name].array[...] = avg
 
     def _swap_out(self) -> None:
         if self._backup is None:
@@ -70,7 +70,7 @@ class EMA(Callback):
         params = dict(self.model.named_parameters())
         with no_grad():
             for name, live in self._backup.items():
-                params[name].data[...] = live
+                params[name].array[...] = live
         self._backup = None
 
     def on_test_begin(self, logs: dict | None = None) -> None:

@@ -45,7 +45,7 @@ class TerminateOnNaN(Callback):
     def _diagnose(self, loss: float) -> str:
         model = self.model
         for name, p in model.named_parameters():
-            if not _finite(p.data):
+            if not _finite(p.array):
                 return f"parameter {name}"
         x = self.trainer.last_inputs
         if x is not None:
@@ -54,7 +54,7 @@ class TerminateOnNaN(Callback):
             handles = []
 
             def hook(module: Any, args: Any, output: Any) -> None:
-                if not found and hasattr(output, "data") and not _finite(output.data):
+                if not found and hasattr(output, "data") and not _finite(output.array):
                     found.append(
                         f"output of layer {names.get(id(module), '?') or 'model'} ({type(module).__name__})"
                     )
@@ -71,7 +71,7 @@ class TerminateOnNaN(Callback):
             if found:
                 return found[0]
         for name, p in model.named_parameters():
-            if p.grad is not None and not _finite(p.grad.data):
+            if p.grad is not None and not _finite(p.grad.array):
                 return f"gradient of parameter {name}"
         return "the loss function (its inputs are finite)" if not math.isfinite(loss) else "the gradient norm"
 
