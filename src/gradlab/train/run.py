@@ -5,8 +5,10 @@ A run folder (``runs/<timestamp>/``) holds ``config.toml`` (the resolved
 configuration: enough to rebuild the run), ``metrics.csv`` (one row per
 epoch), ``curves.png`` (losses, accuracies and learning rate),
 ``best.ckpt`` and ``last.ckpt`` (run checkpoints: the best epoch by the
-monitored metric, and the latest epoch or interrupt), and
-``summary.json`` (the final test metrics).
+monitored metric, and the latest epoch or interrupt),
+``summary.json`` (the final test metrics), ``summary.txt`` (the model's
+layers, :func:`gradlab.summary`) and, with ``--tensorboard``,
+``tensorboard/`` (event files for ``tensorboard --logdir``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gradlab
 from gradlab.train import recipe
 from gradlab.train.callbacks import ProgressBar
 from gradlab.train.callbacks._weights import load_state
@@ -160,21 +163,52 @@ def _finish(parts: recipe.Parts, run_dir: Path, out: Any) -> dict[str, float]:
     return summary
 
 
-def train_run(config: dict[str, Any], run_dir: Path | None = None, out: Any = None) -> dict[str, float]:
+def _extra_callbacks(run_dir: Path, tensorboard: bool) -> list[Any]:
+    """The callbacks asked for on the command line: TensorBoard logs in
+    ``run_dir/tensorboard`` (also when resuming a run that has them)."""
+    if not (tensorboard or (run_dir / "tensorboard").is_dir()):
+        return []
+    from gradlab.train.callbacks.tensorboard import TensorBoard
+
+    return [TensorBoard(run_dir / "tensorboard", histogram_freq=1)]
+
+
+def write_model_summary(parts: recipe.Parts, run_dir: Path, out: Any) -> None:
+    """Print the model summary in one line and save its table as
+    ``summary.txt`` in the run folder."""
+    from gradlab.summary import summary
+
+    device = parts.config["device"]
+    batch = parts.data.x_train[: parts.config["batch_size"]]
+    x = gradlab.tensor(batch, device=None if device == "cpu" else device)
+    table = summary(parts.model, input_data=x)
+    (run_dir / "summary.txt").write_text(str(table) + "\n")
+    out.write(f"model {table.compact()}; table in summary.txt\n")
+
+
+def train_run(
+    config: dict[str, Any], run_dir: Path | None = None, out: Any = None, tensorboard: bool = False
+) -> dict[str, float]:
     """Train the recipe of ``config`` in a new run folder (or ``run_dir``)
     and return the summary (test loss and accuracy). Ctrl-C writes
     ``last.ckpt`` at the end of the running batch and raises
-    :class:`~gradlab.train.Interrupted`; :func:`resume_run` continues."""
+    :class:`~gradlab.train.Interrupted`; :func:`resume_run` continues.
+    With ``tensorboard``, TensorBoard logs go to ``run_dir/tensorboard``."""
     out = out or sys.stdout
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config["output"])
     run_dir.mkdir(parents=True, exist_ok=True)
     write_config(config, run_dir / "config.toml")
-    parts = recipe.build(config, run_dir, progress=_progress(out))
+    if tensorboard:
+        (run_dir / "tensorboard").mkdir(exist_ok=True)
+    parts = recipe.build(
+        config, run_dir, progress=_progress(out), extra_callbacks=_extra_callbacks(run_dir, tensorboard)
+    )
     out.write(
         f"training {config['model']['name']} on {config['data']['name']} "
         f"({len(parts.data.y_train)} train / {len(parts.data.y_val)} val / {len(parts.data.y_test)} test) "
         f"for up to {config['epochs']} epochs; run folder {run_dir}\n"
     )
+    write_model_summary(parts, run_dir, out)
     with blas_threads(config["threads"]):
         parts.trainer.fit(
             parts.train_loader,
@@ -194,7 +228,9 @@ def resume_run(run_dir: str | Path, out: Any = None) -> dict[str, float]:
     if not checkpoint.is_file():
         raise FileNotFoundError(f"{str(run_dir)!r} has no last.ckpt to resume from (is it a run folder?)")
     config = read_config(run_dir)
-    parts = recipe.build(config, run_dir, progress=_progress(out))
+    parts = recipe.build(
+        config, run_dir, progress=_progress(out), extra_callbacks=_extra_callbacks(run_dir, False)
+    )
     state = read_checkpoint(checkpoint)["progress"]
     out.write(f"resuming {run_dir} at epoch {state['epoch'] + 1}, batch {state['batch_in_epoch']}\n")
     with blas_threads(config["threads"]):
