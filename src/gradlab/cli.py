@@ -5,6 +5,7 @@
     gradlab evaluate RUN_DIR_OR_CHECKPOINT         test accuracy of a run
     gradlab resume RUN_DIR                         continue an interrupted run
     gradlab diagnose [--config FILE.toml] [options] short run + HealthMonitor report
+    gradlab export RUN_DIR_OR_CHECKPOINT OUT.onnx  the run's model as ONNX
     gradlab experiment list                        the lab's experiments
     gradlab experiment run NAME [--quick] [--seed N] [--out DIR]
 
@@ -63,7 +64,7 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
 def _parser() -> _Parser:
     parser = _Parser(prog="gradlab", description="Train and evaluate networks with gradlab.")
     sub = parser.add_subparsers(
-        dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume,experiment}"
+        dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume,export,experiment}"
     )
     sub.required = True
     train = sub.add_parser(
@@ -97,10 +98,19 @@ def _parser() -> _Parser:
                 help=f"{text} (config key {key}, default {default!r})",
             )
         command.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard logs to RUN_FOLDER/tensorboard")
     evaluate = sub.add_parser("evaluate", help="test accuracy of a run folder or checkpoint")
     evaluate.add_argument("target", metavar="RUN_OR_CHECKPOINT")
     resume = sub.add_parser("resume", help="continue an interrupted run exactly where it stopped")
     resume.add_argument("run_dir", metavar="RUN_DIR")
+    export = sub.add_parser("export", help="write the model of a run folder (best.ckpt) as ONNX",
+                            description="Export the model of a run folder or checkpoint to an ONNX "
+                            "file (gradlab.onnx.export; needs pip install 'gradlab[onnx]'), with a "
+                            "dynamic batch size.")
+    export.add_argument("target", metavar="RUN_OR_CHECKPOINT")
+    export.add_argument("path", metavar="OUT.onnx")
+    export.add_argument("--opset", type=int, default=17, help="ONNX opset version (default 17)")
     _add_experiment(sub)
     return parser
 
@@ -171,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             file_config = run.load_toml(args.config) if args.config else {}
             config = recipe.resolve_config(file_config, _overrides(args))
-            run.train_run(config)
+            run.train_run(config, tensorboard=args.tensorboard)
         elif args.command == "diagnose":
             from gradlab.diagnostics import diagnose
 
@@ -180,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3)
         elif args.command == "resume":
             run.resume_run(args.run_dir)
+        elif args.command == "export":
+            from gradlab.onnx.run_folder import export_run
+
+            export_run(args.target, args.path, opset_version=args.opset)
         else:
             run.evaluate_run(args.target)
     except recipe.ConfigError as error:
