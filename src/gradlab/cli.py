@@ -5,6 +5,7 @@
     gradlab evaluate RUN_DIR_OR_CHECKPOINT         test accuracy of a run
     gradlab resume RUN_DIR                         continue an interrupted run
     gradlab diagnose [--config FILE.toml] [options] short run + HealthMonitor report
+                                                   and OUTPUT/<time>/diagnostics.png
     gradlab export RUN_DIR_OR_CHECKPOINT OUT.onnx  the run's model as ONNX
     gradlab experiment list                        the lab's experiments
     gradlab experiment run NAME [--quick] [--seed N] [--out DIR]
@@ -78,7 +79,8 @@ def _parser() -> _Parser:
         help="a short training (3 epochs unless --epochs) watched by a HealthMonitor, then its report",
         description="Train the configured recipe briefly and report vanishing or exploding "
         "activations and gradients, dead or saturated units, update ratios, diverging or "
-        "plateaued loss and over- or underfitting, each with its usual remedy.",
+        "plateaued loss and over- or underfitting, each with its usual remedy; draw them in "
+        "diagnostics.png in a new folder under --output.",
     )
     from gradlab.train.recipe import DEFAULTS
 
@@ -187,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
 
             file_config = run.load_toml(args.config) if args.config else {}
             config = recipe.resolve_config(file_config, _overrides(args))
-            diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3)
+            folder = run.new_run_dir(config["output"])
+            diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3,
+                     plot=folder / "diagnostics.png")
         elif args.command == "resume":
             run.resume_run(args.run_dir)
         elif args.command == "export":
