@@ -33,7 +33,7 @@ from gradlab.autograd.node import Op
 from gradlab.onnx import modules as _modules  # noqa: F401 - registers the module converters
 from gradlab.onnx import ops as _ops  # noqa: F401 - registers the op converters
 from gradlab.onnx.graph import Graph, UnsupportedOperatorError
-from gradlab.onnx.registry import MODULES, OPS
+from gradlab.onnx.registry import MODULES, NAMED_MODULES, OPS, converter_for
 from gradlab.tensor import Tensor
 
 __all__ = ["export"]
@@ -54,7 +54,7 @@ class _Tracer:
         self._alive: list[Tensor] = []  # keeps traced Tensors alive, so that their ids stay unique
         self.depth = 0  # > 0 inside a module that has a converter
         self.module_stack: list[str] = []  # the module names, for error messages
-        self._pending: list[tuple[list[str | None], nn.Module]] = []
+        self._pending: list[tuple[list[str | None], nn.Module, dict[str, Any]]] = []
 
     def bind(self, tensor: Tensor, name: str) -> None:
         self.names[id(tensor)] = name
@@ -77,15 +77,16 @@ class _Tracer:
     def enter(self, module: nn.Module, args: tuple) -> None:
         if self.depth == 0:
             inputs = [self.name_of(a) if isinstance(a, Tensor) else None for a in _flatten(args)]
-            self._pending.append((inputs, module))
+            self._pending.append((inputs, module, {}))
         self.depth += 1
 
     def leave(self, module: nn.Module, args: tuple, output: Any) -> None:
         self.depth -= 1
         if self.depth:
             return
-        inputs, _ = self._pending.pop()
-        names = MODULES[type(module)](self.graph, module, inputs, args, output)
+        inputs, _, kwargs = self._pending.pop()
+        self.graph.call_kwargs = kwargs
+        names = converter_for(module)(self.graph, module, inputs, args, output)
         for tensor, name in zip(_flatten(output), _flatten(names)):
             if isinstance(tensor, Tensor) and name is not None:
                 self.bind(tensor, name)
@@ -100,7 +101,7 @@ class _Tracer:
             raise UnsupportedOperatorError(
                 f"ONNX export: the operation {name!r}{self.where()} is not exportable; supported "
                 f"operations: {', '.join(sorted(OPS))}; and the modules "
-                f"{', '.join(sorted(c.__name__ for c in MODULES))}"
+                f"{', '.join(sorted({c.__name__ for c in MODULES} | set(NAMED_MODULES)))}"
             )
         input_names = [self.name_of(t) for t in inputs]
         self.bind(output, convert(self.graph, op, input_names, inputs, output))
@@ -118,12 +119,17 @@ def _tracing(model: nn.Module, tracer: _Tracer) -> Iterator[None]:
     """Hooks on the converted modules, and ``Op.apply`` / ``Function.apply``
     wrapped to record the operations, for the duration of the block."""
     handles = []
+    wrapped: list[nn.Module] = []
     names = {id(m): n for n, m in model.named_modules()}
     for module in model.modules():
         label = names.get(id(module)) or type(module).__name__
-        if type(module) in MODULES:
+        if converter_for(module) is not None:
             handles.append(module.register_forward_pre_hook(lambda m, a: tracer.enter(m, a)))
             handles.append(module.register_forward_hook(lambda m, a, o: tracer.leave(m, a, o)))
+            # forward hooks do not see keyword arguments (attention masks, output_size): the
+            # converter gets them from an instance-level forward, removed below
+            module.__dict__["forward"] = _keywords_seen(module, tracer)
+            wrapped.append(module)
         else:  # only to name the module in error messages
             handles.append(module.register_forward_pre_hook(
                 lambda m, a, _label=label: tracer.module_stack.append(_label)))
@@ -155,6 +161,19 @@ def _tracing(model: nn.Module, tracer: _Tracer) -> Iterator[None]:
         Function.apply = classmethod(function_apply)
         for handle in handles:
             handle.remove()
+        for module in wrapped:
+            module.__dict__.pop("forward", None)
+
+
+def _keywords_seen(module: nn.Module, tracer: _Tracer) -> Any:
+    forward = type(module).forward.__get__(module)
+
+    def seen(*args: Any, **kwargs: Any) -> Any:
+        if tracer._pending and tracer._pending[-1][1] is module and tracer.depth == 1:
+            tracer._pending[-1][2].update(kwargs)
+        return forward(*args, **kwargs)
+
+    return seen
 
 
 def _value_info(onnx: Any, name: str, tensor: Tensor, dynamic: dict[int, str]) -> Any:

@@ -31,7 +31,8 @@ class Graph:
     ``node(op_type, inputs, **attributes)`` appends one ONNX node and returns
     its output name (a tuple of names with ``outputs=n``); ``constant(array)``
     adds an initializer and returns its name. An input name ``""`` is ONNX's
-    "optional input left out".
+    "optional input left out". ``call_kwargs`` holds the keyword arguments
+    of the module call being converted.
     """
 
     def __init__(self, opset_version: int) -> None:
@@ -40,6 +41,7 @@ class Graph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._count = 0
+        self.call_kwargs: dict[str, Any] = {}
 
     def fresh(self, hint: str) -> str:
         self._count += 1

@@ -16,7 +16,7 @@ import numpy as np
 
 from gradlab import backend, nn
 from gradlab.onnx.graph import Graph, UnsupportedOperatorError
-from gradlab.onnx.registry import module_converter
+from gradlab.onnx.registry import module_converter, named_module_converter
 from gradlab.tensor import Tensor
 
 __all__: list[str] = []
@@ -101,6 +101,27 @@ def _conv(g: Graph, m: Any, inputs: list, args: tuple, out: Tensor) -> str:
     return g.node(
         "Conv", [x, weight, *bias], kernel_shape=list(m.kernel_size), strides=list(m.stride),
         pads=pads, dilations=list(m.dilation), group=m.groups,
+    )
+
+
+@named_module_converter("ConvTranspose1d", "ConvTranspose2d")
+def _conv_transpose(g: Graph, m: Any, inputs: list, args: tuple, out: Tensor) -> str:
+    """PyTorch's layout (weight (C_in, C_out / groups, k...)) is ONNX's. The
+    output padding, which ``output_size=`` may choose, is read off the traced
+    output: out = (in - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    if getattr(m, "padding_mode", "zeros") != "zeros":
+        raise _unsupported(m, f"with padding_mode={m.padding_mode!r} is not exportable")
+    nd = len(m.kernel_size)
+    sizes_in, sizes_out = args[0].shape[-nd:], out.shape[-nd:]
+    output_padding = [
+        o - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
+        for i, o, s, p, d, k in zip(sizes_in, sizes_out, m.stride, m.padding, m.dilation, m.kernel_size)
+    ]
+    weight = g.constant(host(m.weight), "weight")
+    bias = [g.constant(host(m.bias), "bias")] if m.bias is not None else []
+    return g.node(
+        "ConvTranspose", [inputs[0], weight, *bias], kernel_shape=list(m.kernel_size), strides=list(m.stride),
+        pads=list(m.padding) * 2, dilations=list(m.dilation), group=m.groups, output_padding=output_padding,
     )
 
 
@@ -293,4 +314,5 @@ def _log_softmax(g: Graph, m: nn.LogSoftmax, inputs: list, args: tuple, out: Ten
     return g.node("LogSoftmax", [inputs[0]], axis=_softmax_axis(m, args[0]))
 
 
+from gradlab.onnx import attention as _attention  # noqa: E402, F401 - registers MultiheadAttention
 from gradlab.onnx import recurrent as _recurrent  # noqa: E402, F401 - registers LSTM, GRU, RNN

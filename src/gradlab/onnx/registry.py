@@ -17,16 +17,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MODULES", "OPS", "module_converter", "op_converter"]
+__all__ = ["MODULES", "NAMED_MODULES", "OPS", "converter_for", "module_converter", "named_module_converter",
+           "op_converter"]
 
 MODULES: dict[type, Callable[..., Any]] = {}
+# converters of gradlab.nn layers by class name, for layers written in parallel on other branches
+# (ConvTranspose, MultiheadAttention): they apply to classes defined in gradlab.nn only
+NAMED_MODULES: dict[str, Callable[..., Any]] = {}
 OPS: dict[str, Callable[..., Any]] = {}
+
+
+def converter_for(module: Any) -> Callable[..., Any] | None:
+    """The converter of a module's exact type, or None."""
+    cls = type(module)
+    if cls in MODULES:
+        return MODULES[cls]
+    if cls.__module__.startswith("gradlab.nn."):
+        return NAMED_MODULES.get(cls.__name__)
+    return None
 
 
 def module_converter(*classes: type) -> Callable:
     def register(fn: Callable) -> Callable:
         for cls in classes:
             MODULES[cls] = fn
+        return fn
+
+    return register
+
+
+def named_module_converter(*names: str) -> Callable:
+    def register(fn: Callable) -> Callable:
+        for name in names:
+            NAMED_MODULES[name] = fn
         return fn
 
     return register
