@@ -152,3 +152,16 @@ def test_train_tensorboard_writes_into_the_run_folder(tmp_path):
     # the model summary: once on the console, the table in the run folder
     assert out.getvalue().count("parameters") == 1
     assert "Total params" in (run_dir / "summary.txt").read_text()
+
+
+def test_cli_flag_turns_the_callback_on(tmp_path, capsys):
+    from gradlab.cli import main
+
+    code = main(["train", "--tensorboard", "--epochs", "1", "--model", "mlp", "--batch-size", "256",
+                 "--patience", "0", "--output", str(tmp_path)])
+    assert code == 0
+    (run_dir,) = tmp_path.iterdir()
+    validation = read(run_dir / "tensorboard" / "validation")
+    assert [s for s, _ in scalars(validation, "epoch_accuracy")] == [0]
+    printed = capsys.readouterr().out
+    assert "model Sequential:" in printed and "table in summary.txt" in printed
