@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from gradlab.train import recipe
+from gradlab.train._distributed import dist_keys, is_main_process, world_size
 from gradlab.train.callbacks import ProgressBar
 from gradlab.train.callbacks._weights import load_state
 from gradlab.train.checkpoint import read_checkpoint
@@ -137,6 +139,14 @@ def blas_threads(n: int) -> Iterator[None]:
         yield
 
 
+def _output(out: Any) -> Any:
+    """Where a run prints: ``out`` (default stdout) on rank 0, nowhere on
+    the other ranks of a distributed run."""
+    if is_main_process():
+        return out or sys.stdout
+    return open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process's run
+
+
 def _progress(stream: Any) -> ProgressBar:
     return ProgressBar(stream=stream)
 
@@ -144,6 +154,8 @@ def _progress(stream: Any) -> ProgressBar:
 def _finish(parts: recipe.Parts, run_dir: Path, out: Any) -> dict[str, float]:
     test = parts.trainer.evaluate(parts.test_loader)
     n = len(parts.data.y_test)
+    if not is_main_process():
+        return {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}
     summary = {
         "test_loss": test["loss"],
         "test_accuracy": test["accuracy"],
@@ -165,10 +177,12 @@ def train_run(config: dict[str, Any], run_dir: Path | None = None, out: Any = No
     and return the summary (test loss and accuracy). Ctrl-C writes
     ``last.ckpt`` at the end of the running batch and raises
     :class:`~gradlab.train.Interrupted`; :func:`resume_run` continues."""
-    out = out or sys.stdout
-    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config["output"])
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_config(config, run_dir / "config.toml")
+    out = _output(out)
+    if is_main_process():
+        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config["output"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_config(config, run_dir / "config.toml")
+    run_dir = Path(dist_keys([str(run_dir)])[0]) if world_size() > 1 else run_dir
     parts = recipe.build(config, run_dir, progress=_progress(out))
     out.write(
         f"training {config['model']['name']} on {config['data']['name']} "
@@ -188,7 +202,7 @@ def train_run(config: dict[str, Any], run_dir: Path | None = None, out: Any = No
 def resume_run(run_dir: str | Path, out: Any = None) -> dict[str, float]:
     """Continue the run in ``run_dir`` from its ``last.ckpt``, exactly where
     it stopped, and finish it as :func:`train_run` does."""
-    out = out or sys.stdout
+    out = _output(out)
     run_dir = Path(run_dir)
     checkpoint = run_dir / "last.ckpt"
     if not checkpoint.is_file():
