@@ -37,7 +37,8 @@ def test_all_reduce_ops_and_layouts(seen):
 def test_ddp_starts_every_rank_from_rank_0s_weights(seen):
     np.testing.assert_array_equal(seen[0]["weights_after_wrap"], seen[1]["weights_after_wrap"])
     gradlab.manual_seed(0)
-    np.testing.assert_array_equal(seen[1]["weights_after_wrap"], nn.Linear(3, 2).double().weight.detach().numpy())
+    rank_0s = nn.Linear(3, 2).double().weight.detach().numpy()
+    np.testing.assert_array_equal(seen[1]["weights_after_wrap"], rank_0s)
 
 
 def test_no_sync_accumulates_locally_then_averages_the_sum(seen):

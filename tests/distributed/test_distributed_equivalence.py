@@ -2,10 +2,9 @@
 batch B: DistributedDataParallel's averaged gradients, SyncBatchNorm's
 global statistics (issue 21)."""
 
+import _cases
 import numpy as np
 import pytest
-
-import _cases
 from _launch import run
 
 import gradlab
