@@ -234,7 +234,12 @@ def main(argv: list[str] | None = None) -> int:
         where = f"; checkpoint {stop.checkpoint}" if stop.checkpoint else ""
         run_dir = stop.checkpoint.parent if stop.checkpoint else None
         hint = f"; continue with: gradlab resume {run_dir}" if run_dir else ""
-        sys.stderr.write(f"interrupted{where}{hint}\n")
+        from gradlab import distributed
+
+        if distributed.get_rank() == 0:
+            sys.stderr.write(f"interrupted{where}{hint}\n")
+        if distributed.is_initialized():  # no rank leaves before rank 0 has written and said so
+            distributed.barrier()
         return 130
     return 0
 

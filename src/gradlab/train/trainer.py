@@ -342,6 +342,9 @@ class Trainer:
         for path, weights_only in self._pending_saves:
             self._write(path, weights_only)
         self._pending_saves = None
+        if self.world_size > 1:  # a Ctrl-C may reach the ranks on either side of this point
+            self._interrupt_requested, self.stop_training = _distributed.any_rank(
+                self._interrupt_requested, self.stop_training)
         if self._interrupt_requested and self.epoch < self.epochs and not self.stop_training:
             self._interrupt(checkpoint_path)
 
