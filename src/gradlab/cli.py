@@ -106,6 +106,11 @@ def _parser() -> _Parser:
     evaluate.add_argument("target", metavar="RUN_OR_CHECKPOINT")
     resume = sub.add_parser("resume", help="continue an interrupted run exactly where it stopped")
     resume.add_argument("run_dir", metavar="RUN_DIR")
+    for command in (train, resume):
+        command.add_argument(
+            "--processes", type=int, default=None, metavar="N",
+            help="train data-parallel in N processes (launches mpiexec; needs gradlab[distributed])",
+        )
     export = sub.add_parser("export", help="write the model of a run folder (best.ckpt) as ONNX",
                             description="Export the model of a run folder or checkpoint to an ONNX "
                             "file (gradlab.onnx.export; needs pip install 'gradlab[onnx]'), with a "
@@ -172,12 +177,46 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return tree
 
 
+def _launch(processes: int, argv: list[str]) -> int | None:
+    """Run this command again in ``processes`` processes under mpiexec and
+    return its exit status; None when this process is already one of them
+    (or only one is asked for)."""
+    from gradlab.distributed import _launched_by_mpi
+
+    if processes < 1:
+        sys.stderr.write(f"gradlab: error: --processes must be at least 1, got {processes}\n")
+        return 2
+    if processes == 1 or _launched_by_mpi():
+        return None
+    import os
+    import shutil
+    import subprocess
+
+    here = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    mpiexec = here if os.path.exists(here) else shutil.which("mpiexec")
+    if mpiexec is None:
+        sys.stderr.write("gradlab: error: --processes needs MPI (mpiexec was not found): "
+                         "pip install 'gradlab[distributed]'\n")
+        return 2
+    return subprocess.call([mpiexec, "-n", str(processes), sys.executable, "-m", "gradlab.cli", *argv])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gradlab`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "experiment":
         return _experiment(args)
+    if getattr(args, "processes", None) is not None:
+        launched = _launch(args.processes, sys.argv[1:] if argv is None else argv)
+        if launched is not None:
+            return launched
     from gradlab.train import Interrupted, recipe, run
+
+    if args.command in ("train", "resume"):
+        from gradlab import distributed
+
+        if distributed._launched_by_mpi():
+            distributed.init_process_group()
 
     try:
         if args.command == "train":
@@ -213,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         where = f"; checkpoint {stop.checkpoint}" if stop.checkpoint else ""
         run_dir = stop.checkpoint.parent if stop.checkpoint else None
         hint = f"; continue with: gradlab resume {run_dir}" if run_dir else ""
-        sys.stderr.write(f"interrupted{where}{hint}\n")
+        from gradlab import distributed
+
+        if distributed.get_rank() == 0:
+            sys.stderr.write(f"interrupted{where}{hint}\n")
+        if distributed.is_initialized():  # no rank leaves before rank 0 has written and said so
+            distributed.barrier()
         return 130
     return 0
 

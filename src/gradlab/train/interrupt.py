@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from gradlab.distributed import get_rank
+
 __all__ = ["Interrupted", "SigintToFlag"]
 
 
@@ -46,7 +48,9 @@ class SigintToFlag:
         if self.trainer._interrupt_requested:
             raise KeyboardInterrupt
         self.trainer._interrupt_requested = True
-        sys.stderr.write("\ninterrupt: stopping at the end of this batch (Ctrl-C again to abort at once)\n")
+        if get_rank() == 0:  # one message for a distributed run, not one per rank
+            sys.stderr.write("\ninterrupt: stopping at the end of this batch "
+                             "(Ctrl-C again to abort at once)\n")
 
     def __exit__(self, *exc: Any) -> None:
         if self.installed:

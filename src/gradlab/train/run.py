@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import gradlab
 from gradlab.train import recipe
+from gradlab.train._distributed import dist_keys, is_main_process, world_size
 from gradlab.train.callbacks import ProgressBar
 from gradlab.train.callbacks._weights import load_state
 from gradlab.train.checkpoint import read_checkpoint
@@ -140,6 +142,14 @@ def blas_threads(n: int) -> Iterator[None]:
         yield
 
 
+def _output(out: Any) -> Any:
+    """Where a run prints: ``out`` (default stdout) on rank 0, nowhere on
+    the other ranks of a distributed run."""
+    if is_main_process():
+        return out or sys.stdout
+    return open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process's run
+
+
 def _progress(stream: Any) -> ProgressBar:
     return ProgressBar(stream=stream)
 
@@ -147,6 +157,8 @@ def _progress(stream: Any) -> ProgressBar:
 def _finish(parts: recipe.Parts, run_dir: Path, out: Any) -> dict[str, float]:
     test = parts.trainer.evaluate(parts.test_loader)
     n = len(parts.data.y_test)
+    if not is_main_process():
+        return {"test_loss": test["loss"], "test_accuracy": test["accuracy"]}
     summary = {
         "test_loss": test["loss"],
         "test_accuracy": test["accuracy"],
@@ -194,12 +206,14 @@ def train_run(
     ``last.ckpt`` at the end of the running batch and raises
     :class:`~gradlab.train.Interrupted`; :func:`resume_run` continues.
     With ``tensorboard``, TensorBoard logs go to ``run_dir/tensorboard``."""
-    out = out or sys.stdout
-    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config["output"])
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_config(config, run_dir / "config.toml")
-    if tensorboard:
-        (run_dir / "tensorboard").mkdir(exist_ok=True)
+    out = _output(out)
+    if is_main_process():
+        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config["output"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_config(config, run_dir / "config.toml")
+        if tensorboard:
+            (run_dir / "tensorboard").mkdir(exist_ok=True)
+    run_dir = Path(dist_keys([str(run_dir)])[0]) if world_size() > 1 else run_dir
     parts = recipe.build(
         config, run_dir, progress=_progress(out), extra_callbacks=_extra_callbacks(run_dir, tensorboard)
     )
@@ -208,7 +222,8 @@ def train_run(
         f"({len(parts.data.y_train)} train / {len(parts.data.y_val)} val / {len(parts.data.y_test)} test) "
         f"for up to {config['epochs']} epochs; run folder {run_dir}\n"
     )
-    write_model_summary(parts, run_dir, out)
+    if is_main_process():
+        write_model_summary(parts, run_dir, out)
     with blas_threads(config["threads"]):
         parts.trainer.fit(
             parts.train_loader,
@@ -222,7 +237,7 @@ def train_run(
 def resume_run(run_dir: str | Path, out: Any = None) -> dict[str, float]:
     """Continue the run in ``run_dir`` from its ``last.ckpt``, exactly where
     it stopped, and finish it as :func:`train_run` does."""
-    out = out or sys.stdout
+    out = _output(out)
     run_dir = Path(run_dir)
     checkpoint = run_dir / "last.ckpt"
     if not checkpoint.is_file():

@@ -41,6 +41,7 @@ from gradlab.nn.layers.pooling import (
     MaxPool2d,
 )
 from gradlab.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from gradlab.nn.layers.sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "ELU", "GELU", "GRU", "LSTM", "RNN", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d",
@@ -49,5 +50,5 @@ __all__ = [
     "Hardtanh", "HuberLoss", "L1Loss", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
     "MSELoss", "MaxPool1d", "MaxPool2d", "Maxout", "MultiMarginLoss", "NLLLoss", "PReLU", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus",
-    "StochasticDepth", "Swish", "Tanh", "Unflatten",
+    "StochasticDepth", "SyncBatchNorm", "Swish", "Tanh", "Unflatten",
 ]

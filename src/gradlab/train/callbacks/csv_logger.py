@@ -33,6 +33,8 @@ class _RowLogger(Callback):
     (atomically), so that the file always matches the run, a resumed one
     included."""
 
+    main_process_only = True  # prints / writes: rank 0 only in a distributed run
+
     def __init__(self, filename: str | Path, append: bool = False) -> None:
         self.filename = Path(filename)
         self.append = append

@@ -34,6 +34,8 @@ class TensorBoard(Callback):
         >>> trainer = Trainer(model, opt, loss, callbacks=[TensorBoard("runs/tb", histogram_freq=1)])
     """
 
+    main_process_only = True  # writes files: rank 0 only in a distributed run
+
     def __init__(self, log_dir: str | Path = "logs", histogram_freq: int = 0,
                  update_freq: str | int = "epoch") -> None:
         if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) or histogram_freq < 0:

@@ -4,5 +4,7 @@
 
 from gradlab.data.dataset import Dataset, Subset, TensorDataset, random_split
 from gradlab.data.loader import DataLoader, default_collate
+from gradlab.utils.data.distributed import DistributedSampler
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate", "random_split"]
+__all__ = ["DataLoader", "Dataset", "DistributedSampler", "Subset", "TensorDataset", "default_collate",
+           "random_split"]
