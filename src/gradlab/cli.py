@@ -3,19 +3,29 @@
 
     gradlab train [--config FILE.toml] [options]   train (default: CNN on digits)
     gradlab evaluate RUN_DIR_OR_CHECKPOINT         test accuracy of a run
-    gradlab resume RUN_DIR                         continue an interrupted run
+    gradlab resume RUN_DIR [--epochs N]            continue an interrupted run (or extend one)
     gradlab diagnose [--config FILE.toml] [options] short run + HealthMonitor report
     gradlab experiment list                        the lab's experiments
     gradlab experiment run NAME [--quick] [--seed N] [--out DIR]
 
-A bad option or configuration value prints one line naming it and the
-accepted values, and exits with status 2.
+Every subcommand runs inside one handler (:func:`_run`), so that every user
+mistake ends as one line ``gradlab <command>: error: ...``: a bad option,
+configuration value or path exits with status 2, a corrupt checkpoint, a
+missing GPU or a diverged run with status 1. A real bug still shows its
+traceback. Ctrl-C and SIGTERM stop a run at the end of the batch, write
+``last.ckpt`` and exit with 130 and 143 (128 + the signal), printing how to
+resume; a second one, or one outside training, exits at once without a
+traceback; a closed output pipe (``gradlab ... | head``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["main"]
@@ -61,7 +71,10 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
 
 
 def _parser() -> _Parser:
+    import gradlab
+
     parser = _Parser(prog="gradlab", description="Train and evaluate networks with gradlab.")
+    parser.add_argument("--version", action="version", version=f"gradlab {gradlab.__version__}")
     sub = parser.add_subparsers(
         dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume,experiment}"
     )
@@ -99,10 +112,26 @@ def _parser() -> _Parser:
         command.add_argument("--no-augment", action="store_true", help="no data augmentation")
     evaluate = sub.add_parser("evaluate", help="test accuracy of a run folder or checkpoint")
     evaluate.add_argument("target", metavar="RUN_OR_CHECKPOINT")
-    resume = sub.add_parser("resume", help="continue an interrupted run exactly where it stopped")
+    resume = sub.add_parser(
+        "resume",
+        help="continue an interrupted run exactly where it stopped (or extend it with --epochs)",
+        description="Continue a run from its last.ckpt. With --epochs N, extend it (a finished "
+        "run too) to N epochs in all; the learning-rate schedule is then planned again for N "
+        "epochs and continues from the current step (cosine and one-cycle go back up to where "
+        "the longer schedule stands, then decay to the new end).",
+    )
     resume.add_argument("run_dir", metavar="RUN_DIR")
+    resume.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                        help="train to N epochs in all (more than already trained)")
     _add_experiment(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
 
 
 def _add_experiment(sub: Any) -> None:
@@ -129,12 +158,9 @@ def _experiment(args: argparse.Namespace) -> int:
             print(f"{name:<{width}}  {lab.describe(name)}")
         return 0
     if args.name not in lab.EXPERIMENTS:
-        sys.stderr.write(f"gradlab experiment: error: unknown experiment {args.name!r}; expected one of: "
-                         f"{', '.join(lab.EXPERIMENTS)}\n")
-        return 2
+        raise _usage_error(f"unknown experiment {args.name!r}; expected one of: {', '.join(lab.EXPERIMENTS)}")
     if args.seed < 0:
-        sys.stderr.write(f"gradlab experiment: error: --seed must be >= 0, got {args.seed}\n")
-        return 2
+        raise _usage_error(f"--seed must be >= 0, got {args.seed}")
     report = lab.run(args.name, quick=args.quick, seed=args.seed)
     page = report.write(args.out or f"lab/{args.name}")
     print(report.summary())
@@ -160,44 +186,114 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return tree
 
 
+def _usage_error(message: str) -> Exception:
+    from gradlab.train.recipe import ConfigError
+
+    return ConfigError(message)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gradlab.train import recipe, run
+
+    file_config = run.load_toml(args.config) if args.config else {}
+    run.train_run(recipe.resolve_config(file_config, _overrides(args)))
+    return 0
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from gradlab.diagnostics import diagnose
+    from gradlab.train import recipe, run
+
+    file_config = run.load_toml(args.config) if args.config else {}
+    config = recipe.resolve_config(file_config, _overrides(args))
+    diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3)
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from gradlab.train import run
+
+    run.resume_run(args.run_dir, epochs=args.epochs)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from gradlab.train import run
+
+    run.evaluate_run(args.target)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": _train,
+    "diagnose": _diagnose,
+    "evaluate": _evaluate,
+    "resume": _resume,
+    "experiment": _experiment,
+}
+
+# a path that names nothing usable: the user's mistake (status 2)
+_PATH_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError)
+
+
+def _run(command: str, handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one subcommand; user mistakes, interrupts and a closed pipe end
+    as one line (or none) and an exit status instead of a traceback."""
+    from gradlab.train import Interrupted
+    from gradlab.train._errors import ConfigError, Diverged
+    from gradlab.train.interrupt import raise_aborted
+
+    def fail(error: BaseException, status: int) -> int:
+        sys.stderr.write(f"gradlab {command}: error: {error}\n")
+        return status
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, raise_aborted) if in_main else None
+    try:
+        return handler(args)
+    except ConfigError as error:
+        return fail(error, 2)
+    except _PATH_ERRORS as error:
+        return fail(error, 2)
+    except Diverged as error:
+        return fail(error, 1)
+    except (ValueError, RuntimeError) as error:  # a corrupt checkpoint, no GPU for --device cuda, ...
+        return fail(error, 1)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
+    except Interrupted as stop:
+        name = signal.Signals(stop.signal).name
+        where = f"; checkpoint {stop.checkpoint}" if stop.checkpoint else ""
+        hint = f"; continue with: gradlab resume {stop.checkpoint.parent}" if stop.checkpoint else ""
+        sys.stderr.write(f"gradlab {command}: interrupted ({name}) at the end of a batch{where}{hint}\n")
+        return 128 + stop.signal
+    except KeyboardInterrupt as stop:  # a second Ctrl-C, or one outside training
+        signum = getattr(stop, "signal", signal.SIGINT)
+        sys.stderr.write(
+            f"gradlab {command}: aborted ({signal.Signals(signum).name}); a run folder keeps the "
+            "last.ckpt of its last finished epoch, if any\n"
+        )
+        return 128 + signum
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so that the flush at
+    exit does not raise again (the Python documentation's recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gradlab`` command; returns the exit status."""
     args = _parser().parse_args(argv)
-    if args.command == "experiment":
-        return _experiment(args)
-    from gradlab.train import Interrupted, recipe, run
-
-    try:
-        if args.command == "train":
-            file_config = run.load_toml(args.config) if args.config else {}
-            config = recipe.resolve_config(file_config, _overrides(args))
-            run.train_run(config)
-        elif args.command == "diagnose":
-            from gradlab.diagnostics import diagnose
-
-            file_config = run.load_toml(args.config) if args.config else {}
-            config = recipe.resolve_config(file_config, _overrides(args))
-            diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3)
-        elif args.command == "resume":
-            run.resume_run(args.run_dir)
-        else:
-            run.evaluate_run(args.target)
-    except recipe.ConfigError as error:
-        sys.stderr.write(f"gradlab {args.command}: error: {error}\n")
-        return 2
-    except FileNotFoundError as error:  # a path argument that names nothing usable
-        sys.stderr.write(f"gradlab {args.command}: error: {error}\n")
-        return 2
-    except (ValueError, RuntimeError) as error:  # a corrupt checkpoint, no GPU for --device cuda, ...
-        sys.stderr.write(f"gradlab {args.command}: error: {error}\n")
-        return 1
-    except Interrupted as stop:
-        where = f"; checkpoint {stop.checkpoint}" if stop.checkpoint else ""
-        run_dir = stop.checkpoint.parent if stop.checkpoint else None
-        hint = f"; continue with: gradlab resume {run_dir}" if run_dir else ""
-        sys.stderr.write(f"interrupted{where}{hint}\n")
-        return 130
-    return 0
+    return _run(args.command, COMMANDS[args.command], args)
 
 
 if __name__ == "__main__":
