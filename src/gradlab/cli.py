@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -161,8 +162,11 @@ def _experiment(args: argparse.Namespace) -> int:
         raise _usage_error(f"unknown experiment {args.name!r}; expected one of: {', '.join(lab.EXPERIMENTS)}")
     if args.seed < 0:
         raise _usage_error(f"--seed must be >= 0, got {args.seed}")
+    out = Path(args.out or f"lab/{args.name}")
+    if out.exists() and not out.is_dir():  # before the experiment runs, not after
+        raise NotADirectoryError(f"--out {str(out)!r} is a file, not a folder for the report")
     report = lab.run(args.name, quick=args.quick, seed=args.seed)
-    page = report.write(args.out or f"lab/{args.name}")
+    page = report.write(out)
     print(report.summary())
     print(f"report: {page}")
     return 0

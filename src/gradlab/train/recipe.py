@@ -211,6 +211,11 @@ def load_data(config: dict[str, Any]) -> Data:
         }
         splits = loader[name](path)
     (x, y), (x_test, y_test) = splits
+    if x.shape[1:] != x_test.shape[1:]:
+        raise ConfigError(
+            f"data.name = {config['data']['name']!r}: the training samples have shape {x.shape[1:]} "
+            f"but the test samples {x_test.shape[1:]}; expected the same shape in both splits"
+        )
     order = Generator().manual_seed(config["seed"]).permutation(len(x))
     n_val = max(1, int(round(config["data"]["val_fraction"] * len(x))))
     val, train = order[:n_val], order[n_val:]
