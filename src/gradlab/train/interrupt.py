@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Aborted", "Interrupted", "SigintToFlag", "STOP_SIGNALS"]
+__all__ = ["STOP_SIGNALS", "Aborted", "Interrupted", "SigintToFlag", "raise_aborted"]
 
 # the signals that ask a run to stop at the end of the batch
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
