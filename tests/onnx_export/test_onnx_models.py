@@ -4,11 +4,11 @@ the `gradlab train` models, `gradlab export`, and the errors."""
 import io
 
 import numpy as np
+import onnx
 import pytest
 from test_onnx_layers import TOL, check, run_onnx
 
 import gradlab
-import onnx
 from gradlab import nn
 from gradlab.onnx import UnsupportedOperatorError
 from gradlab.train import recipe
