@@ -292,3 +292,15 @@ def test_write_into_expanded_view_is_a_clear_error():
         e.add_(gradlab.ones(2, 3, requires_grad=True))
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         x.add_(gradlab.ones(2, 3, requires_grad=True))
+
+
+def test_retain_grad_follows_the_latest_value():
+    grads = []
+    for lib in (torch, gradlab):
+        a = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        x = a * 2
+        x.retain_grad()
+        x.mul_(lib.tensor([0.5, 4.0, -1.0], dtype=lib.float64))
+        (x * x).sum().backward()
+        grads.append(x.grad.numpy())  # of the value after mul_: 2 x
+    np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)

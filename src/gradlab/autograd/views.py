@@ -126,7 +126,7 @@ def commit(t: Tensor, new: Tensor, what: str) -> Tensor:
     write(t, new.array, what)
     view = t._view
     if view is None:
-        t.grad_fn, t._nr, t._rg = new.grad_fn, new._nr, new._rg
+        _rebase(t, new.grad_fn, new._nr)
         return t
     base, replay = view[0], view[1]
     node = CopySlices.__new__(CopySlices)
@@ -135,9 +135,21 @@ def commit(t: Tensor, new: Tensor, what: str) -> Tensor:
     node._hooks = None
     node._retained = None
     node.replay = replay
-    base.grad_fn, base._nr, base._rg = node, 0, True
+    _rebase(base, node, 0)
     refresh(t)
     return t
+
+
+def _rebase(t: Tensor, node: Node, nr: int) -> None:
+    """Give ``t`` the history ``(node, nr)``. As in PyTorch, hooks already
+    registered stay with the old history (they see the gradient of the old
+    value) and ``retain_grad`` moves to the new one (``.grad`` is the
+    gradient of the latest value)."""
+    old = t.grad_fn
+    t.grad_fn, t._nr, t._rg = node, nr, True
+    if t._retains_grad and old is not None and old._retained:
+        old._retained = [(n, ref) for n, ref in old._retained if ref() is not t]
+        node.retain(t)
 
 
 def write(t: Tensor, value: Any, what: str) -> None:
