@@ -431,11 +431,8 @@ class Tensor:
         try:
             self.array[index] = array
         except ValueError as err:
-            if not self.array.flags.writeable:
-                raise RuntimeError(
-                    "__setitem__: unsupported operation: more than one element of the "
-                    "written-to tensor refers to a single memory location; clone it first"
-                ) from err
+            if not getattr(self.array.flags, "writeable", True):
+                raise _views.write_error(self, array, "__setitem__") from err
             raise
         self._check_inplace("__setitem__")
 
@@ -480,10 +477,7 @@ class Tensor:
         try:
             getattr(xp, ufunc)(self.array, other, out=self.array, casting="unsafe")
         except ValueError as err:
-            raise RuntimeError(
-                f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
-                f"shape of the operand {tuple(getattr(other, 'shape', ()))}"
-            ) from err
+            raise _views.write_error(self, other, what) from err
         self._check_inplace(what)
         return self
 

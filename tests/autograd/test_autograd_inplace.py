@@ -304,3 +304,15 @@ def test_retain_grad_follows_the_latest_value():
         (x * x).sum().backward()
         grads.append(x.grad.numpy())  # of the value after mul_: 2 x
     np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
+
+
+def test_unrecorded_writes_give_clear_errors():
+    x = gradlab.ones(3)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x.expand(2, 3).add_(1)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x.expand(2, 3)[0] = 5.0
+    with pytest.raises(RuntimeError, match=r"doesn't match the broadcast shape"):
+        x.add_(gradlab.ones(2, 3))
+    with pytest.raises(RuntimeError, match=r"doesn't match the broadcast shape"):
+        x.copy_(gradlab.ones(2))

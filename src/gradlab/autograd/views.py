@@ -156,13 +156,24 @@ def write(t: Tensor, value: Any, what: str) -> None:
     """``t[...] = value`` in memory, one more version."""
     try:
         array_module(t.array).copyto(t.array, value, casting="unsafe")
-    except ValueError as err:  # a broadcast (expanded) view is read-only
-        raise RuntimeError(
+    except ValueError as err:
+        raise write_error(t, value, what) from err
+    t._vc[0] += 1
+
+
+def write_error(t: Tensor, value: Any, what: str) -> RuntimeError:
+    """The error for a failed write of ``value`` into ``t``: a read-only
+    (expanded) tensor, or a value that does not broadcast to its shape."""
+    if not getattr(t.array.flags, "writeable", True):  # CuPy's arrays always are
+        return RuntimeError(
             f"{what}: unsupported operation: more than one element of the written-to "
             "tensor refers to a single memory location (an expanded or read-only tensor); "
             "clone it before writing"
-        ) from err
-    t._vc[0] += 1
+        )
+    return RuntimeError(
+        f"{what}: output with shape {list(t.shape)} doesn't match the broadcast shape "
+        f"of the value, of shape {list(getattr(value, 'shape', ()))}"
+    )
 
 
 def _edge(t: Tensor) -> tuple | None:
