@@ -316,3 +316,24 @@ def test_unrecorded_writes_give_clear_errors():
         x.add_(gradlab.ones(2, 3))
     with pytest.raises(RuntimeError, match=r"doesn't match the broadcast shape"):
         x.copy_(gradlab.ones(2))
+
+
+class _ExpSavingOutput(gradlab.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+def test_write_into_the_output_of_a_custom_function_that_saved_it_is_detected():
+    a = gradlab.ones(3, requires_grad=True)
+    y = _ExpSavingOutput.apply(a)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -165,6 +165,7 @@ class Function:
                 w._nr = nr
             else:
                 w = Tensor._make(o.array)
+            w._vc = o._vc  # a write into the result must show in a saved `o`
             wrapped.append(w)
         if record:
             positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
