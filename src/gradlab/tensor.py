@@ -40,7 +40,10 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("array", "grad", "grad_fn", "_rg", "_nr", "_version", "_hooks",
+    # _vc: the version counter, a one-element list shared by a tensor and its
+    # views (see gradlab.autograd.views); _view: None, or [base, replay, version]
+    # for a view of ``base``
+    __slots__ = ("array", "grad", "grad_fn", "_rg", "_nr", "_vc", "_view", "_hooks",
                  "_retains_grad", "__weakref__")
 
     # NumPy's operators return NotImplemented for an object that sets this, so
@@ -60,7 +63,8 @@ class Tensor:
         self.grad_fn = None
         self._rg = False
         self._nr = 0
-        self._version = 0
+        self._vc = [0]
+        self._view = None
         self._hooks: list | None = None
         self._retains_grad = False
         if requires_grad:
@@ -78,7 +82,8 @@ class Tensor:
         t.grad_fn = grad_fn
         t._rg = grad_fn is not None
         t._nr = output_nr
-        t._version = 0
+        t._vc = [0]
+        t._view = None
         t._hooks = None
         t._retains_grad = False
         return t
@@ -206,8 +211,11 @@ class Tensor:
 
     # ------------------------------------------------------ leaving the graph
     def detach(self) -> Tensor:
-        """A tensor sharing this one's data, cut from the graph."""
-        return Tensor._make(self.array)
+        """A tensor sharing this one's data (and, as in PyTorch, its version
+        counter), cut from the graph."""
+        t = Tensor._make(self.array)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -387,42 +395,85 @@ class Tensor:
         return _engine.register_post_accumulate_grad_hook(self, hook)
 
     # ------------------------------------------------------ in-place updates
+    # An in-place op writes into this tensor's memory and adds one to its
+    # version (shared with its views). With grad mode on, when this tensor
+    # is in the graph or the value written requires grad, the write is also
+    # recorded: the tensor's history moves onto the new value, as in PyTorch
+    # (gradlab.ops.inplace, gradlab.autograd.views). Otherwise (no_grad, or
+    # plain tensors) only the values are written.
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has seen."""
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._vc[0] = value
+
+    def _recorded(self, *values: Any) -> bool:
+        """Whether an in-place op writing ``values`` into self is recorded."""
+        if not _state.enabled:
+            return False
+        if self._view is not None:
+            _views.current(self)
+        if self._rg:
+            return True
+        return any(isinstance(v, Tensor) and v._rg for v in values)
+
     def _check_inplace(self, what: str) -> None:
-        if _state.enabled and self._rg:
-            kind = "a leaf Variable that requires grad" if self.grad_fn is None \
-                else "a tensor that is part of a recorded graph"
-            raise RuntimeError(
-                f"{what}: {kind} is being used in an in-place operation; "
-                "wrap it in `with gradlab.no_grad():` or use out-of-place ops"
-            )
-        self._version += 1
+        """Count an unrecorded write (see ``_recorded``)."""
+        self._vc[0] += 1
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        if self._recorded(value):
+            items = index if isinstance(index, tuple) else (index,)
+            basic = all(isinstance(i, _BASIC_INDEX) and not isinstance(i, bool) for i in items)
+            _inplace_ops.setitem(self, index, value, basic)
+            return
+        array = value.array if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor) and backend.array_module(array) is not backend.array_module(self.array):
+            array = backend.to_device(array, self.device)
+        index = _ops.as_index(index, backend.array_module(self.array))
+        try:
+            self.array[index] = array
+        except ValueError as err:
+            if not getattr(self.array.flags, "writeable", True):
+                raise _views.write_error(self, array, "__setitem__") from err
+            raise
         self._check_inplace("__setitem__")
-        value = value.array if isinstance(value, Tensor) else value
-        self.array[_ops.as_index(index, backend.array_module(self.array))] = value
 
     def _inplace(self, what: str, result: Any) -> Tensor:
-        self._check_inplace(what)
-        xp = backend.array_module(self.array)
-        xp.copyto(self.array, result, casting="unsafe")
+        """Write the raw ``result`` (broadcast) into self: a value that does not
+        depend on self's old one (fill_, uniform_, ...)."""
+        if self._recorded():
+            return _inplace_ops.copy_(self, Tensor._make(result) if hasattr(result, "shape")
+                                      else result, what)
+        _views.write(self, result, what)
         return self
 
     def zero_(self) -> Tensor:
         return self._inplace("zero_", 0)
 
     def fill_(self, value: Any) -> Tensor:
+        if isinstance(value, Tensor) and self._recorded(value):
+            return _inplace_ops.copy_(self, value, "fill_")
         return self._inplace("fill_", _raw(value))
 
-    def copy_(self, src: Any) -> Tensor:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """Copy the values of ``src`` (broadcast to self's shape, cast to its
+        dtype, moved to its device) into self. Recorded when ``src`` requires
+        grad or self is in the graph: the gradient of self then flows to
+        ``src``."""
+        if self._recorded(src):
+            return _inplace_ops.copy_(self, src, "copy_")
         src = _raw(src)
         if backend.array_module(src) is not backend.array_module(self.array):
             src = backend.to_device(src, self.device)
-        return self._inplace("copy_", src)
+        _views.write(self, src, "copy_")
+        return self
 
     def _ufunc_(self, what: str, ufunc: str, other: Any) -> Tensor:
         """``self = ufunc(self, other)`` written into self's own array."""
-        self._check_inplace(what)
         other = _raw(other)
         xp = backend.array_module(self.array)
         if self.array.dtype.kind != "f" and getattr(other, "dtype", np.dtype(type(other))).kind == "f":
@@ -432,25 +483,32 @@ class Tensor:
         try:
             getattr(xp, ufunc)(self.array, other, out=self.array, casting="unsafe")
         except ValueError as err:
-            raise RuntimeError(
-                f"{what}: output with shape {tuple(self.shape)} doesn't match the broadcast "
-                f"shape of the operand {tuple(getattr(other, 'shape', ()))}"
-            ) from err
+            raise _views.write_error(self, other, what) from err
+        self._check_inplace(what)
         return self
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        if self._recorded(other):
+            return _inplace_ops.add_(self, other, alpha, "add_")
         return self._ufunc_("add_", "add", other if alpha == 1 else alpha * _raw(other))
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        if self._recorded(other):
+            return _inplace_ops.sub_(self, other, alpha, "sub_")
         return self._ufunc_("sub_", "subtract", other if alpha == 1 else alpha * _raw(other))
 
     def mul_(self, other: Any) -> Tensor:
+        if self._recorded(other):
+            return _inplace_ops.mul_(self, other, "mul_")
         return self._ufunc_("mul_", "multiply", other)
 
     def div_(self, other: Any) -> Tensor:
+        if self._recorded(other):
+            return _inplace_ops.div_(self, other, "div_")
         return self._ufunc_("div_", "true_divide", other)
 
-    # ``p -= lr * p.grad`` under no_grad updates p in place, as in PyTorch
+    # ``p -= lr * p.grad`` under no_grad updates p in place, as in PyTorch;
+    # ``loss += term`` in grad mode is recorded
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
 
@@ -464,8 +522,38 @@ class Tensor:
         return self.div_(other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        if self._recorded(min, max):
+            return _inplace_ops.clamp_(self, min, max)
         xp = backend.array_module(self.array)
         return self._inplace("clamp_", xp.clip(self.array, _raw(min), _raw(max)))
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """Write ``value`` where the boolean ``mask`` (broadcast) holds."""
+        if self._recorded(value):
+            return _inplace_ops.masked_fill_(self, mask, value)
+        m = _raw(mask)
+        if getattr(m, "dtype", None) is None or m.dtype.kind != "b":
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask "
+                               f"with dtype {getattr(m, 'dtype', type(m).__name__)}")
+        xp = backend.array_module(self.array)
+        return self._inplace("masked_fill_", xp.where(m, _raw(value), self.array))
+
+    def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
+        """``self[indices] = values`` (``+=`` with ``accumulate``, summing at
+        repeated positions), ``indices`` a tuple of index tensors."""
+        if not isinstance(indices, (tuple, list)):
+            raise TypeError(f"index_put_: indices must be a tuple of Tensors, got "
+                            f"{type(indices).__name__}")
+        index = _ops.as_index(tuple(indices), backend.array_module(self.array))
+        if self._recorded(values):
+            return _inplace_ops.index_put(self, index, values, accumulate, "index_put_")
+        v = _raw(values)
+        if accumulate:
+            backend.add_at(self.array, index, v)
+        else:
+            self.array[index] = v
+        self._check_inplace("index_put_")
+        return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0,
                  generator: backend.Generator | None = None) -> Tensor:
@@ -532,6 +620,10 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 # The engine and the ops import Tensor from this module, so they come after it.
 from gradlab import ops as _ops  # noqa: E402
 from gradlab.autograd import engine as _engine  # noqa: E402
+from gradlab.autograd import views as _views  # noqa: E402
 from gradlab.autograd.grad_mode import _state  # noqa: E402
+from gradlab.ops import inplace as _inplace_ops  # noqa: E402
+
+_BASIC_INDEX = (int, np.integer, slice, type(None), type(Ellipsis))
 
 _ops.attach_methods(Tensor)

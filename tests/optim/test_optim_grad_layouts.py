@@ -13,12 +13,32 @@ from gradlab import optim
 
 OPTIMIZERS = {
     "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "sgd-momentum": lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
     "sgd-nesterov": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "sgd-decay-dampening": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.3,
+                                               weight_decay=0.01),
+    "sgd-decay-maximize": lambda p: optim.SGD(p, lr=0.1, weight_decay=0.01, maximize=True),
     "adam": lambda p: optim.Adam(p, lr=1e-3),
+    "adam-decay": lambda p: optim.Adam(p, lr=1e-3, weight_decay=0.01),
     "adam-amsgrad-max": lambda p: optim.Adam(p, lr=1e-3, amsgrad=True, maximize=True),
     "adamw": lambda p: optim.AdamW(p, lr=1e-3),
+    "adamw-amsgrad": lambda p: optim.AdamW(p, lr=1e-3, amsgrad=True),
     "nadam": lambda p: optim.NAdam(p, lr=1e-3),
+    "nadam-decoupled": lambda p: optim.NAdam(p, lr=1e-3, weight_decay=0.01,
+                                             decoupled_weight_decay=True),
+    "rmsprop": lambda p: optim.RMSprop(p, lr=1e-3),
+    "rmsprop-centered-momentum": lambda p: optim.RMSprop(p, lr=1e-3, momentum=0.9, centered=True,
+                                                         weight_decay=0.01),
+    "rmsprop-nesterov": lambda p: optim.RMSprop(p, lr=1e-3, momentum=0.9, nesterov=True),
+    "adagrad": lambda p: optim.Adagrad(p, lr=0.01, lr_decay=0.01, weight_decay=0.01),
+    "adadelta": lambda p: optim.Adadelta(p, lr=1.0, weight_decay=0.01),
 }
+
+# THREADED_MIN (32768 elements in gradlab.optim._kernels) is the one size
+# threshold the optimizer code has: parameters just below it, at it and well
+# above it take different paths
+THRESHOLD = 1 << 15
+SHAPES = [(7, 5), (181, 181), (128, THRESHOLD // 128), (500, 784)]
 
 
 def _layouts(g: np.ndarray) -> dict[str, np.ndarray]:
@@ -29,7 +49,7 @@ def _layouts(g: np.ndarray) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-@pytest.mark.parametrize("shape", [(500, 784), (7, 5)])  # above and below the threaded size
+@pytest.mark.parametrize("shape", SHAPES)
 def test_update_does_not_depend_on_the_gradient_layout(name, shape):
     rng = np.random.default_rng(0)
     w0 = rng.standard_normal(shape).astype(np.float32)
@@ -38,7 +58,7 @@ def test_update_does_not_depend_on_the_gradient_layout(name, shape):
     for layout, array in _layouts(g).items():
         p = gradlab.nn.Parameter(gradlab.tensor(w0.copy()))
         opt = OPTIMIZERS[name]([p])
-        for _ in range(2):
+        for _ in range(3):  # the first step makes the state, later ones read it
             p.grad = gradlab.Tensor(array)
             opt.step()
         results[layout] = p.detach().numpy().copy()
@@ -65,3 +85,12 @@ def test_contiguous_returns_a_c_ordered_tensor():
     (c * gradlab.arange(3.0)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.tile(np.arange(3.0)[:, None], (1, 4)))
     assert x.contiguous() is x
+
+
+def test_the_sizes_straddle_the_threshold_of_the_kernels():
+    from gradlab.optim import _kernels
+
+    sizes = [a * b for a, b in SHAPES]
+    assert _kernels.THREADED_MIN == THRESHOLD
+    assert min(sizes) < THRESHOLD - 1 and THRESHOLD - 10 < sizes[1] < THRESHOLD
+    assert THRESHOLD in sizes and max(sizes) > 10 * THRESHOLD

@@ -26,6 +26,7 @@ from typing import Any
 
 from gradlab.autograd.grad_mode import _state
 from gradlab.autograd.node import _FREED
+from gradlab.autograd.views import current
 from gradlab.backend import array_module
 from gradlab.tensor import Tensor
 
@@ -114,6 +115,10 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
     the nodes that lead to a target, and the targets' gradients are returned
     in order (None where none arrived).
     """
+    for t, _ in roots:
+        current(t)
+    for t in targets or ():
+        current(t)
     order = _topological_order([t.grad_fn for t, _ in roots if t.grad_fn is not None])
 
     target_nodes: dict = {}   # node -> list of (output_nr, position in targets)
@@ -178,14 +183,15 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
                     f"function {node.name()} returned {len(in_grads)} gradients, "
                     f"expected {len(inputs)} (one per input)"
                 )
+            edges = node._edges
             if not retain_graph:
                 node.release()
-            for t, g in zip(inputs, in_grads):
-                if g is None or not t._rg:
+            for t, g, edge in zip(inputs, in_grads, edges):
+                if g is None or edge is None:
                     continue
                 if g.array.shape != t.array.shape or g.array.dtype != t.array.dtype:
                     g = _conform(g, t, node)
-                child = t.grad_fn
+                child, nr = edge
                 if child is None:
                     if needed is None or t in target_leaves:
                         _add(leaf_grads, t, g)
@@ -193,7 +199,6 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
                     buf = buffers.get(child)
                     if buf is None:
                         buf = buffers[child] = [None] * child.n_outputs
-                    nr = t._nr
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
             if pending is not None:
                 _feed_done(node, pending, leaf_grads, create_graph, seen)
@@ -300,12 +305,11 @@ def _topological_order(starts: list) -> list:
             continue
         visited.add(node)
         stack.append((node, True))
-        inputs = node.inputs
-        if inputs is not None:
-            for t in inputs:
-                child = t.grad_fn
-                if child is not None and child not in visited:
-                    stack.append((child, False))
+        edges = node._edges
+        if edges is not None:
+            for edge in edges:
+                if edge is not None and edge[0] is not None and edge[0] not in visited:
+                    stack.append((edge[0], False))
     return order
 
 
@@ -315,9 +319,10 @@ def _prune(order: list, target_nodes: dict, target_leaves: dict) -> set:
     leads: set = set()  # nodes that are targets or lead to one
     needed: set = set()
     for node in order:  # inputs before the nodes they feed
-        inputs = node.inputs or ()
-        for t in inputs:
-            child = t.grad_fn
+        for t, edge in zip(node.inputs or (), node._edges or ()):
+            if edge is None:
+                continue
+            child = edge[0]
             if (child is None and t in target_leaves) or (child is not None and child in leads):
                 needed.add(node)
                 break
@@ -395,6 +400,7 @@ def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 def _root_gradient(t: Any, gradient: Any, index: int) -> Tensor:
     if not isinstance(t, Tensor):
         raise TypeError(f"outputs[{index}] must be a Tensor, got {type(t).__name__}")
+    current(t)
     if not t._rg:
         raise RuntimeError(
             f"element {index} of tensors does not require grad and does not have a grad_fn"

@@ -29,6 +29,7 @@ from typing import Any
 
 from gradlab.autograd.grad_mode import _state, no_grad
 from gradlab.autograd.node import _FREED, Node
+from gradlab.autograd.views import current
 from gradlab.tensor import Tensor
 
 
@@ -137,9 +138,13 @@ class Function:
 
         ctx = FunctionCtx.__new__(FunctionCtx)
         ctx.inputs = None
+        ctx._edges = None
         ctx._hooks = None
         ctx._retained = None
         ctx._fn = cls
+        for a in args:
+            if isinstance(a, Tensor):
+                current(a)  # a view whose base was written to since
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         with no_grad():
             result = cls.forward(ctx, *args, **kwargs)
@@ -160,10 +165,12 @@ class Function:
                 w._nr = nr
             else:
                 w = Tensor._make(o.array)
+            w._vc = o._vc  # a write into the result must show in a saved `o`
             wrapped.append(w)
         if record:
             positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
             ctx.inputs = tuple(args[i] for i in positions)
+            ctx._edges = tuple((t.grad_fn, t._nr) if t._rg else None for t in ctx.inputs)
             ctx._tensor_positions = positions
             ctx._n_args = len(args)
             ctx._outputs = ids

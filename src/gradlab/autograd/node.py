@@ -35,12 +35,12 @@ _FREED = (
 )
 
 
-def _modified(node: Node, t: Any, version: int) -> RuntimeError:
+def _modified(node: Node, array: Any, now: int, version: int, what: str = "saved by") -> RuntimeError:
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: the tensor of shape {tuple(t.shape)} used by {node.name()} is at "
-        f"version {t._version}; expected version {version} instead. Make the change out "
-        "of place, or after backward"
+        f"inplace operation: [{array.dtype} {list(array.shape)}], {what} {node.name()}, is "
+        f"at version {now}; expected version {version} instead. Hint: make the change "
+        "out of place (x = x + y instead of x += y), or after backward"
     )
 
 
@@ -51,10 +51,16 @@ class Node:
     output, return one gradient (or None) per input.
     """
 
-    __slots__ = ("inputs", "_hooks", "_retained", "__weakref__", "__dict__")
+    __slots__ = ("inputs", "_edges", "_hooks", "_retained", "__weakref__", "__dict__")
     n_outputs = 1
 
+    # inputs: the input tensors, for backward rules that read them.
+    # _edges: per input, where its gradient goes, fixed when the node is made:
+    # (grad_fn, output_nr) of the input then (grad_fn None: a leaf), or None
+    # when the input did not require grad. An in-place op later gives the
+    # input tensor a new history; this node's gradient still goes to the old.
     inputs: tuple | None
+    _edges: tuple | None
 
     def run_backward(self, grads: tuple) -> tuple:
         raise NotImplementedError
@@ -62,6 +68,7 @@ class Node:
     def release(self) -> None:
         """Drop the inputs and saved values (after a non-retaining backward)."""
         self.inputs = None
+        self._edges = None
         self.__dict__.clear()
 
     def name(self) -> str:
@@ -117,20 +124,32 @@ class Op(Node):
         node = cls.__new__(cls)
         if params:
             node.__dict__.update(params)
+        for t in inputs:
+            view = t._view
+            if view is not None and view[2] != t._vc[0]:
+                _views.refresh(t)  # a view whose base was written to since
         out = node.forward(*[t.array for t in inputs])
+        result = None
         if _state.enabled:
             for t in inputs:
                 if t._rg:
                     node.inputs = inputs
+                    node._edges = tuple([(u.grad_fn, u._nr) if u._rg else None for u in inputs])
                     node._hooks = None
                     node._retained = None
                     if cls.reads_inputs:
-                        node._versions = tuple([t._version for t in inputs])
+                        node._versions = tuple([u._vc[0] for u in inputs])
                     result = _make(out, node)
                     if "out" in node.__dict__:
-                        node._out_ref = weakref.ref(result)
-                    return result
-        return _make(out)
+                        # the counter, not the tensor: the output may be gone
+                        # while its (modified) memory is still self.out
+                        node._out_version = (result._vc, result._vc[0])
+                    break
+        if result is None:
+            result = _make(out)
+        if len(inputs) == 1 and (getattr(out, "base", None) is not None or out is inputs[0].array):
+            _views.track(result, inputs[0], cls, params)
+        return result
 
     def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError
@@ -141,13 +160,11 @@ class Op(Node):
     def run_backward(self, grads: tuple) -> tuple:
         if self.reads_inputs:
             for t, version in zip(self.inputs, self._versions):
-                if t._version != version:
-                    raise _modified(self, t, version)
-        ref = self.__dict__.get("_out_ref")
-        if ref is not None:
-            t = ref()
-            if t is not None and t._version:
-                raise _modified(self, t, 0)
+                if t._vc[0] != version:
+                    raise _modified(self, t.array, t._vc[0], version)
+        saved = self.__dict__.get("_out_version")
+        if saved is not None and saved[0][0] != saved[1]:
+            raise _modified(self, self.out, saved[0][0], saved[1], "which is output 0 of")
         result = self.backward(grads[0])
         return result if type(result) is tuple else (result,)
 
@@ -159,3 +176,6 @@ class Op(Node):
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+from gradlab.autograd import views as _views  # noqa: E402  (views imports Node)

@@ -31,6 +31,13 @@ class Getitem(Op):
 
     def forward(self, x):
         self.shape = x.shape
+        if self.basic:
+            # an Ellipsis makes NumPy return a 0-d view where it would return
+            # a scalar copy (x[0] of a vector): PyTorch's x[0] is a view,
+            # which an in-place op writes through
+            index = self.index if isinstance(self.index, tuple) else (self.index,)
+            if Ellipsis not in index:
+                return x[index + (Ellipsis,)]
         return x[self.index]
 
     def backward(self, g):

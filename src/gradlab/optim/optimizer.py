@@ -108,7 +108,11 @@ def effective_grad(param: Any, grad: Any, weight_decay: float, maximize: bool) -
     """
     if weight_decay == 0:
         return -grad if maximize else grad
-    g = -grad if maximize else grad.copy()
+    # a C-ordered copy (``-grad`` would keep a Fortran-ordered gradient's
+    # layout, and the sum below would then be rounded differently)
+    g = grad.copy()
+    if maximize:
+        backend.array_module(g).negative(g, out=g)
     axpy(weight_decay, param, g)
     return g
 

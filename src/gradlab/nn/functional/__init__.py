@@ -43,7 +43,9 @@ from gradlab.nn.functional.loss import (
 from gradlab.nn.functional.norm import (
     batch_norm,
     dropout,
+    dropout1d,
     dropout2d,
+    dropout3d,
     embedding,
     gaussian_noise,
     layer_norm,
@@ -54,7 +56,8 @@ from gradlab.ops import one_hot, pad
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d", "cross_entropy",
-    "dropout", "dropout2d", "elu", "embedding", "gaussian_noise", "gelu", "hardtanh", "huber_loss",
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding", "gaussian_noise",
+    "gelu", "hardtanh", "huber_loss",
     "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d",
     "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6", "selu",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "stochastic_depth", "swish", "tanh",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from gradlab import backend, ops
@@ -12,7 +13,8 @@ from gradlab.ops.elementwise import MulConst
 from gradlab.tensor import Tensor
 
 __all__ = [
-    "batch_norm", "dropout", "dropout2d", "embedding", "gaussian_noise", "layer_norm", "stochastic_depth",
+    "batch_norm", "dropout", "dropout1d", "dropout2d", "dropout3d", "embedding", "gaussian_noise",
+    "layer_norm", "stochastic_depth",
 ]
 
 
@@ -193,16 +195,20 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 
 
 def _drop(input: Tensor, shape: tuple, q: float, scale: float,  # noqa: A002
-          generator: Generator | None) -> Tensor:
+          generator: Generator | None, inplace: bool = False) -> Tensor:
     """input * m * scale with m a 0/1 mask of ``shape`` (broadcast against
     the input), each entry 1 with probability q, drawn on the host (so a
     seed gives the same mask on every device). One graph node: the scaled
-    mask is a constant of the product."""
+    mask is a constant of the product. ``inplace`` multiplies ``input``
+    itself (recorded, as any in-place op)."""
     draws = backend.resolve_generator(generator).numpy.random(shape, dtype="float64")
     mask = (draws < q).astype(input.dtype)
     if scale != 1.0:
         mask *= scale
-    return MulConst.apply(input, c=backend.to_device(mask, input.device))
+    mask = backend.to_device(mask, input.device)
+    if inplace:
+        return input.mul_(Tensor._make(mask))
+    return MulConst.apply(input, c=mask)
 
 
 def _check_p(p: float, name: str) -> None:
@@ -227,23 +233,93 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 0:
         return input
     if p == 1:
-        return input * 0.0
-    return _drop(input, tuple(input.shape), q, 1.0 if scale_at_test else 1.0 / q, generator)
+        return input.mul_(0.0) if inplace else input * 0.0
+    return _drop(input, tuple(input.shape), q, 1.0 if scale_at_test else 1.0 / q, generator,
+                 inplace)
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,  # noqa: A002
+                     generator: Generator | None) -> Tensor:
+    """Zero whole channels: one draw per (sample, channel) pair, i.e. a mask
+    of shape (N, C, 1, ..., 1), kept ones scaled by 1 / (1 - p) (PyTorch's
+    ``feature_dropout``; on a 2-D input that is elementwise dropout)."""
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input, "
+                           f"got shape {tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    if p == 1:
+        return input.mul_(0.0) if inplace else input * 0.0
+    return _drop(input, shape, 1.0 - p, 1.0 / (1.0 - p), generator, inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
+              generator: Generator | None = None) -> Tensor:
+    """Channel dropout of sequences (Tompson et al. 2015): zero whole
+    channels of an (N, C, L) or (C, L) input with probability p, scaling the
+    kept ones by 1 / (1 - p)."""
+    _check_p(p, "dropout")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
+        )
+    if input.ndim == 2:
+        out = _feature_dropout(input.unsqueeze(0), p, training, inplace, generator)
+        return out.squeeze(0)
+    return _feature_dropout(input, p, training, inplace, generator)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
               generator: Generator | None = None) -> Tensor:
     """Channel dropout (Tompson et al. 2015): zero whole feature maps of an
-    (N, C, H, W) or (C, H, W) input, scaling the kept ones by 1 / (1 - p)."""
-    _check_p(p, "dropout2d")
-    if not training or p == 0:
-        return input
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
-    if p == 1:
-        return input * 0.0
-    shape = tuple(input.shape[:-2]) + (1, 1)
-    return _drop(input, shape, 1.0 - p, 1.0 / (1.0 - p), generator)
+    (N, C, H, W) input with probability p, scaling the kept ones by
+    1 / (1 - p).
+
+    As PyTorch 2.13: a 3-D input is taken as (N, C, L) (one draw per sample
+    and channel, with a warning), and any other dimension than 3 or 4 warns
+    and drops per (N, C) pair, which on a 2-D input is elementwise dropout.
+    """
+    _check_p(p, "dropout")
+    _warn_dims("dropout2d", input.ndim, 2)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, inplace, generator)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
+              generator: Generator | None = None) -> Tensor:
+    """Channel dropout of volumes: zero whole (D, H, W) feature maps of an
+    (N, C, D, H, W) or (C, D, H, W) input with probability p, scaling the
+    kept ones by 1 / (1 - p)."""
+    _check_p(p, "dropout")
+    _warn_dims("dropout3d", input.ndim, 3)
+    if input.ndim != 5:
+        out = _feature_dropout(input.unsqueeze(0), p, training, inplace, generator)
+        return out.squeeze(0)
+    return _feature_dropout(input, p, training, inplace, generator)
+
+
+def _warn_dims(name: str, ndim: int, spatial: int) -> None:
+    if ndim not in (spatial + 1, spatial + 2):
+        warnings.warn(
+            f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result "
+            f"in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that {name} exists to provide "
+            f"channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
+            f"dimension, and an optional batch dimension (i.e. {spatial + 1}D or "
+            f"{spatial + 2}D inputs).",
+            stacklevel=3,
+        )
 
 
 def gaussian_noise(input: Tensor, std: float = 0.1, training: bool = True,  # noqa: A002

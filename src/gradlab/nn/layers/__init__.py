@@ -17,7 +17,14 @@ from gradlab.nn.layers.activation import (
     Tanh,
 )
 from gradlab.nn.layers.conv import Conv1d, Conv2d
-from gradlab.nn.layers.dropout import Dropout, Dropout2d, GaussianNoise, StochasticDepth
+from gradlab.nn.layers.dropout import (
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    GaussianNoise,
+    StochasticDepth,
+)
 from gradlab.nn.layers.embedding import Embedding
 from gradlab.nn.layers.linear import Flatten, Linear, Maxout, Unflatten
 from gradlab.nn.layers.loss import (
@@ -46,7 +53,8 @@ from gradlab.nn.layers.sync_batchnorm import SyncBatchNorm
 __all__ = [
     "ELU", "GELU", "GRU", "LSTM", "RNN", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d",
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d",
-    "CrossEntropyLoss", "Dropout", "Dropout2d", "Embedding", "Flatten", "GRUCell", "GaussianNoise",
+    "CrossEntropyLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten",
+    "GRUCell", "GaussianNoise",
     "Hardtanh", "HuberLoss", "L1Loss", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
     "MSELoss", "MaxPool1d", "MaxPool2d", "Maxout", "MultiMarginLoss", "NLLLoss", "PReLU", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus",

@@ -28,15 +28,17 @@ class Dropout(Module):
         self.p, self.inplace, self.scale_at_test, self.generator = p, inplace, scale_at_test, generator
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.dropout(input, self.p, self.training, generator=self.generator,
+        return F.dropout(input, self.p, self.training, self.inplace, generator=self.generator,
                          scale_at_test=self.scale_at_test)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}" + (", scale_at_test=True" if self.scale_at_test else "")
 
 
-class Dropout2d(Module):
-    """Zero whole channels of (N, C, H, W) with probability p (inverted scaling)."""
+class _FeatureDropout(Module):
+    """Zero whole channels with probability p, kept ones scaled by
+    1 / (1 - p) (Tompson et al. 2015, "Efficient object localization using
+    convolutional networks"); the identity in eval."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False, *, generator: Generator | None = None) -> None:
         super().__init__()
@@ -44,11 +46,31 @@ class Dropout2d(Module):
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace, self.generator = p, inplace, generator
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.dropout2d(input, self.p, self.training, generator=self.generator)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(_FeatureDropout):
+    """Zero whole channels of (N, C, L) or (C, L) with probability p."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout1d(input, self.p, self.training, self.inplace, generator=self.generator)
+
+
+class Dropout2d(_FeatureDropout):
+    """Zero whole channels of (N, C, H, W) with probability p. As PyTorch
+    2.13, a 3-D input is taken as (N, C, L) with a warning, and a 2-D one
+    drops elementwise with a warning (see ``F.dropout2d``)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout2d(input, self.p, self.training, self.inplace, generator=self.generator)
+
+
+class Dropout3d(_FeatureDropout):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout3d(input, self.p, self.training, self.inplace, generator=self.generator)
 
 
 class StochasticDepth(Module):
