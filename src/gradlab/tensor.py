@@ -20,6 +20,38 @@ from gradlab import backend, dtypes
 _NDARRAY = np.ndarray
 
 
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, as ``torch.Size`` (``x.shape``,
+    ``x.size()``), with :meth:`numel`. Slicing it or adding a tuple to it
+    gives a Size."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key: Any) -> Any:
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(other) + tuple(self))
+
+    def __repr__(self) -> str:
+        return f"gradlab.Size({list(self)})"
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
@@ -108,8 +140,8 @@ class Tensor:
         self.array = value.array
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -163,9 +195,9 @@ class Tensor:
         self._rg = bool(requires_grad)
         return self
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+    def size(self, dim: int | None = None) -> Size | int:
         if dim is None:
-            return self.array.shape
+            return Size(self.array.shape)
         return self.array.shape[_wrap_dim(dim, self.array.ndim)]
 
     def dim(self) -> int:
@@ -191,6 +223,38 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         return self.array.dtype.kind == "f"
+
+    def nelement(self) -> int:
+        """The number of elements (as :meth:`numel`)."""
+        return int(self.array.size)
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """Steps in elements between neighbours along each dimension (0 along
+        a broadcast one), as PyTorch's."""
+        steps = tuple(s // self.array.itemsize for s in self.array.strides)
+        return steps if dim is None else steps[_wrap_dim(dim, self.array.ndim)]
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others
+        only with an empty format, as their ``str``, as PyTorch's."""
+        if self.array.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor cast to ``other``'s dtype (and moved to its device)."""
+        return self.to(other.dtype).to(other.device)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        """A tensor of ``size`` with this one's dtype and device unless given
+        (filled with zeros: gradlab hands out no uninitialised memory)."""
+        out = self._new("zeros", size, dtype)
+        if device is not None:
+            out = out.to(device)
+        return out.requires_grad_(True) if requires_grad else out
 
     def __len__(self) -> int:
         if self.array.ndim == 0:
@@ -316,8 +380,16 @@ class Tensor:
         return self.to(device)
 
     def type(self, dtype: Any = None) -> Tensor | str:
+        """The dtype's name, or this tensor cast to ``dtype`` (a dtype, a
+        legacy type such as ``gradlab.FloatTensor``, or its name)."""
         if dtype is None:
             return str(self.dtype)
+        from gradlab.creation import LEGACY_TYPES
+
+        if isinstance(dtype, str) and dtype.rpartition(".")[2] in LEGACY_TYPES:
+            dtype = LEGACY_TYPES[dtype.rpartition(".")[2]]
+        if type(dtype).__name__ == "_LegacyTensorType":
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -529,3 +601,4 @@ from gradlab.autograd import engine as _engine  # noqa: E402
 from gradlab.autograd.grad_mode import _state  # noqa: E402
 
 _ops.attach_methods(Tensor)
+_ops.attach_surface_methods(Tensor)

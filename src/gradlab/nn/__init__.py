@@ -20,3 +20,12 @@ from gradlab.nn.parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Identity", "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential",
            "functional", "init", "utils", *_layers]
+
+
+def __getattr__(name: str) -> object:
+    # nn.DataParallel / nn.parallel.DistributedDataParallel: say what to use instead
+    if name in ("DataParallel", "DistributedDataParallel"):
+        from gradlab.nn import parallel
+
+        return getattr(parallel, name)
+    raise AttributeError(f"module 'gradlab.nn' has no attribute {name!r}")
