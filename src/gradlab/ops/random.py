@@ -104,7 +104,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     smallest keys E_i / w_i (E_i ~ Exp(1)) are taken in that order, which is
     drawing one at a time, each proportional to the weights left
     (Efraimidis & Spirakis, "Weighted random sampling with a reservoir",
-    2006, in its exponential-clock form).
+    2006, in its exponential-clock form). When the categories of non-zero
+    weight run out, the zero-weight ones follow (in index order here; PyTorch
+    leaves their order unspecified).
     """
     if not isinstance(input, Tensor) or input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got "
@@ -127,9 +129,6 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
         if num_samples > n:
             raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > "
                                f"prob_dist.size(-1) ({n}) samples without replacement")
-        if ((w > 0).sum(axis=1) < num_samples).any():
-            raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, "
-                               "not enough non-negative category to sample)")
     rng = backend.resolve_generator(generator).numpy
     if replacement:
         cdf = np.cumsum(w, axis=1)
