@@ -48,7 +48,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     if ord == 1:
         return _sum(a, dim, keepdim)
     if ord == 2:
-        return StdSqrt.apply(sum(x * x, dim, keepdim))
+        return StdSqrt.apply(_sum(x * x, dim, keepdim))
     return _sum(a ** ord, dim, keepdim) ** (1.0 / ord)
 
 
