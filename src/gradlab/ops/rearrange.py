@@ -134,18 +134,18 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
     element) along ``dim`` (over the flattened tensor when None).
     ``repeat_interleave(counts)`` alone gives ``[0]*counts[0] + [1]*counts[1] + ...``."""
     if repeats is None:  # torch.repeat_interleave(repeats)
-        counts = x.array
+        counts = backend.to_device(x.array, backend.CPU)
         if x.ndim != 1 or counts.dtype.kind not in "iu":
             raise RuntimeError("repeat_interleave: repeats must be a 1-D integer tensor")
-        xp = backend.array_module(counts)
-        return Tensor._make(xp.repeat(xp.arange(counts.shape[0]), counts))
+        return Tensor._make(backend.to_device(np.repeat(np.arange(counts.shape[0]), counts), x.device))
     if dim is None:
         x, d = x.flatten(), 0
     else:
         d = _wrap_dim(dim, x.ndim)
     n = x.shape[d] if x.ndim else 1
-    xp = backend.array_module(x.array)
-    counts = repeats.array if isinstance(repeats, Tensor) else np.asarray(repeats)
+    # the index is built on the host (CuPy's repeat takes no array of counts)
+    counts = backend.to_device(repeats.array, backend.CPU) if isinstance(repeats, Tensor) \
+        else np.asarray(repeats)
     if counts.dtype.kind not in "iu":
         raise TypeError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
     if counts.ndim > 1 or (counts.ndim == 1 and counts.shape[0] not in (1, n)):
@@ -153,10 +153,10 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
                            f"dim ({n}), or be a single value; got shape {tuple(counts.shape)}")
     if counts.size and int(counts.min()) < 0:
         raise RuntimeError("repeat_interleave: repeats can not be negative")
-    index = xp.repeat(xp.arange(n), xp.asarray(counts).reshape(-1) if counts.ndim else int(counts))
+    index = np.repeat(np.arange(n), counts.reshape(-1) if counts.ndim else int(counts))
     if output_size is not None and index.shape[0] != output_size:
         raise RuntimeError(f"repeat_interleave: output_size {output_size} does not match the "
                            f"total of repeats ({index.shape[0]})")
     if x.ndim == 0:
         x = reshape(x, 1)
-    return getitem(x, (slice(None),) * d + (Tensor._make(index),))
+    return getitem(x, (slice(None),) * d + (Tensor._make(backend.to_device(index, x.device)),))
