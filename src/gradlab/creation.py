@@ -12,7 +12,7 @@ import numpy as np
 
 from gradlab import backend, dtypes
 from gradlab.backend import Device, Generator
-from gradlab.tensor import Tensor, _shape_arg
+from gradlab.tensor import Size, Tensor, _shape_arg
 
 __all__ = [
     "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
@@ -262,16 +262,14 @@ class _LegacyTensorType(type):
     dtype: np.dtype
 
     def __call__(cls, *args: Any, device: Any = None) -> Tensor:
-        sizes = len(args) != 1 or isinstance(args[0], (int, np.integer)) or \
-            type(args[0]).__name__ == "Size"
-        if sizes and not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
-                             for a in (args[0] if len(args) == 1 and not isinstance(args[0], int)
-                                       else args)):
+        if len(args) == 1 and isinstance(args[0], Size):
+            args = tuple(args[0])
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
             raise TypeError(f"{cls.__name__}() takes data (a sequence, array or tensor) or sizes "
                             f"(ints), got {args!r}")
-        if sizes:
-            return zeros(*(args or (0,)), dtype=cls.dtype, device=device)
-        return tensor(args[0], dtype=cls.dtype, device=device)
+        return zeros(*(args or (0,)), dtype=cls.dtype, device=device)
 
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"

@@ -251,10 +251,7 @@ class Tensor:
                   requires_grad: bool = False) -> Tensor:
         """A tensor of ``size`` with this one's dtype and device unless given
         (filled with zeros: gradlab hands out no uninitialised memory)."""
-        out = self._new("zeros", size, dtype)
-        if device is not None:
-            out = out.to(device)
-        return out.requires_grad_(True) if requires_grad else out
+        return self._new("zeros", size, dtype, device, requires_grad)
 
     def __len__(self) -> int:
         if self.array.ndim == 0:
@@ -384,11 +381,11 @@ class Tensor:
         legacy type such as ``gradlab.FloatTensor``, or its name)."""
         if dtype is None:
             return str(self.dtype)
-        from gradlab.creation import LEGACY_TYPES
+        from gradlab.creation import LEGACY_TYPES, _LegacyTensorType
 
         if isinstance(dtype, str) and dtype.rpartition(".")[2] in LEGACY_TYPES:
             dtype = LEGACY_TYPES[dtype.rpartition(".")[2]]
-        if type(dtype).__name__ == "_LegacyTensorType":
+        if isinstance(dtype, _LegacyTensorType):
             dtype = dtype.dtype
         return self.to(dtype)
 
@@ -543,24 +540,40 @@ class Tensor:
         gen = backend.resolve_generator(generator)
         return self._inplace("normal_", _to_like(gen.normal(self.shape, mean, std), self))
 
-    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
-        array = np.asarray(_raw(data), dtype=dtype or self.dtype)
-        return Tensor._make(backend.to_device(array, self.device))
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        data = backend.to_device(data.array, backend.CPU) if isinstance(data, Tensor) else data
+        array = np.array(data, dtype=dtypes.as_dtype(dtype) if dtype is not None else self.dtype)
+        return self._finish_new(array, device, requires_grad)
 
-    def new_zeros(self, *size: Any, dtype: Any = None) -> Tensor:
-        return self._new("zeros", size, dtype)
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self._new("zeros", size, dtype, device, requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None) -> Tensor:
-        return self._new("ones", size, dtype)
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new("ones", size, dtype, device, requires_grad)
 
-    def new_full(self, size: Any, fill_value: Any, dtype: Any = None) -> Tensor:
-        xp = backend.array_module(self.array)
-        return Tensor._make(xp.full(_shape_arg((size,)), fill_value,
-                                    dtype=dtype or self.dtype))
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new("full", (size,), dtype, device, requires_grad, fill_value)
 
-    def _new(self, kind: str, size: tuple, dtype: Any) -> Tensor:
-        xp = backend.array_module(self.array)
-        return Tensor._make(getattr(xp, kind)(_shape_arg(size), dtype=dtype or self.dtype))
+    def _new(self, kind: str, size: tuple, dtype: Any, device: Any = None,
+             requires_grad: bool = False, fill_value: Any = None) -> Tensor:
+        dtype = dtypes.as_dtype(dtype) if dtype is not None else self.dtype
+        shape = _shape_arg(size)
+        xp = backend.array_module(self.array)  # made where this tensor is, then moved if asked
+        array = xp.full(shape, fill_value, dtype=dtype) if kind == "full" else \
+            getattr(xp, kind)(shape, dtype=dtype)
+        return self._finish_new(array, device, requires_grad)
+
+    def _finish_new(self, array: Any, device: Any, requires_grad: bool) -> Tensor:
+        """An array made by a ``new_*`` method, on ``device`` (this tensor's
+        unless given)."""
+        target = backend.Device(device) if device is not None else self.device
+        out = Tensor._make(backend.to_device(array, target))
+        return out.requires_grad_(True) if requires_grad else out
 
 
 def _raw(value: Any) -> Any:

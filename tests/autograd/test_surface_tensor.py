@@ -65,6 +65,19 @@ def test_type_as_and_new_tensors():
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
 
 
+def test_new_tensors_take_device_and_requires_grad_and_copy():
+    for mod in (torch, gradlab):
+        x = mod.ones(2, dtype=mod.float64)
+        z = x.new_zeros(3, device=x.device, requires_grad=True)
+        o = x.new_ones((2, 2), dtype=mod.float32, device="cpu")
+        f = x.new_full((2,), 7, requires_grad=True)
+        assert z.requires_grad and f.requires_grad and not o.requires_grad
+        assert str(o.dtype).endswith("float32") and f.tolist() == [7.0, 7.0]
+        c = x.new_tensor(x)
+        c[0] = 5.0
+        assert x.tolist() == [1.0, 1.0]  # new_tensor copies
+
+
 LEGACY = ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor"]
 
 

@@ -231,5 +231,7 @@ def attach_surface_methods(cls: type) -> None:
     for name in _SURFACE_METHODS:
         setattr(cls, name, ns[name])
     for name, fn in _INPLACE_OF.items():
-        setattr(cls, name, _in_place(fn))
-    cls.bernoulli_ = _bernoulli_
+        if name not in cls.__dict__:  # a method of the class's own (in-place section) wins
+            setattr(cls, name, _in_place(fn))
+    if "bernoulli_" not in cls.__dict__:
+        cls.bernoulli_ = _bernoulli_
