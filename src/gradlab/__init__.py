@@ -8,7 +8,7 @@ The public API follows PyTorch's names and semantics::
     x.grad            # tensor([2., 4.])
 """
 
-from gradlab.tensor import Tensor  # noqa: I001 - the Tensor must come first
+from gradlab.tensor import Size, Tensor  # noqa: I001 - the Tensor must come first
 
 from gradlab import autograd, cuda, dtypes, ops
 from gradlab import memory  # on import: freed arrays stay mapped for the next step
@@ -32,6 +32,20 @@ from gradlab.ops import (
     pow, reciprocal, relu, repeat, reshape, round, rsqrt, scatter_add, sigmoid, sign, sin,
     softmax, split, sqrt, square, squeeze, stack, std, sub, sum, t, tanh, transpose, trunc,
     unbind, unflatten, unsqueeze, var, where,
+)
+from gradlab.creation import (
+    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+    ShortTensor,
+)
+from gradlab.ops import (
+    addmm, argsort, baddbmm, bernoulli, cdist, cumprod, cumsum, diag, diagonal, einsum, histc,
+    histogram, index_add, log2, log10, moveaxis, movedim, multinomial, narrow, norm, normal, prod,
+    repeat_interleave, roll, scatter, sort, topk, tril, triu, unique,
+)
+from gradlab import accelerator, backends
+from gradlab.autograd.inference import (
+    are_deterministic_algorithms_enabled, inference_mode, is_deterministic_algorithms_warn_only_enabled,
+    is_inference_mode_enabled, use_deterministic_algorithms,
 )
 from gradlab import data  # after the creation functions: a DataLoader hands out Tensors
 from gradlab import utils  # PyTorch's paths: gradlab.utils.data

@@ -12,7 +12,7 @@ import numpy as np
 
 from gradlab import backend, dtypes
 from gradlab.backend import Device, Generator
-from gradlab.tensor import Tensor, _shape_arg
+from gradlab.tensor import Size, Tensor, _shape_arg
 
 __all__ = [
     "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
@@ -248,3 +248,49 @@ def randint_like(t: Tensor, low: int, high: int | None = None, *,
                  generator: Generator | None = None, dtype: Any = None) -> Tensor:
     dt, dev = _like(t, dtype, None)
     return randint(low, high, t.shape, generator=generator, dtype=dt, device=dev)
+
+
+# ----------------------------------------------------------------------------
+# PyTorch's legacy typed constructors: gradlab.FloatTensor([1, 2]),
+# gradlab.LongTensor(2, 3), isinstance(x, gradlab.FloatTensor)
+# ----------------------------------------------------------------------------
+class _LegacyTensorType(type):
+    """The class of ``FloatTensor`` and friends: calling one makes a Tensor
+    of its dtype (from data, or of the given sizes); ``isinstance`` asks for
+    a CPU tensor of that dtype, as in PyTorch."""
+
+    dtype: np.dtype
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+        if len(args) == 1 and isinstance(args[0], Size):
+            args = tuple(args[0])
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            raise TypeError(f"{cls.__name__}() takes data (a sequence, array or tensor) or sizes "
+                            f"(ints), got {args!r}")
+        return zeros(*(args or (0,)), dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
+
+    def __repr__(cls) -> str:
+        return f"<class 'gradlab.{cls.__name__}'>"
+
+
+def _legacy(name: str, dtype: np.dtype) -> type:
+    doc = (f"``{name}(data)`` or ``{name}(*sizes)``: a {dtype} tensor (from sizes, filled "
+           "with zeros: gradlab hands out no uninitialised memory).")
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": doc})
+
+
+FloatTensor = _legacy("FloatTensor", dtypes.float32)
+DoubleTensor = _legacy("DoubleTensor", dtypes.float64)
+HalfTensor = _legacy("HalfTensor", dtypes.float16)
+LongTensor = _legacy("LongTensor", dtypes.int64)
+IntTensor = _legacy("IntTensor", dtypes.int32)
+ShortTensor = _legacy("ShortTensor", dtypes.int16)
+ByteTensor = _legacy("ByteTensor", dtypes.uint8)
+BoolTensor = _legacy("BoolTensor", dtypes.bool)
+LEGACY_TYPES = {t.__name__: t for t in (FloatTensor, DoubleTensor, HalfTensor, LongTensor,
+                                        IntTensor, ShortTensor, ByteTensor, BoolTensor)}

@@ -20,6 +20,38 @@ from gradlab import backend, dtypes
 _NDARRAY = np.ndarray
 
 
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, as ``torch.Size`` (``x.shape``,
+    ``x.size()``), with :meth:`numel`. Slicing it or adding a tuple to it
+    gives a Size."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key: Any) -> Any:
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(other) + tuple(self))
+
+    def __repr__(self) -> str:
+        return f"gradlab.Size({list(self)})"
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
@@ -113,8 +145,8 @@ class Tensor:
         self.array = value.array
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -168,9 +200,9 @@ class Tensor:
         self._rg = bool(requires_grad)
         return self
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+    def size(self, dim: int | None = None) -> Size | int:
         if dim is None:
-            return self.array.shape
+            return Size(self.array.shape)
         return self.array.shape[_wrap_dim(dim, self.array.ndim)]
 
     def dim(self) -> int:
@@ -196,6 +228,35 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         return self.array.dtype.kind == "f"
+
+    def nelement(self) -> int:
+        """The number of elements (as :meth:`numel`)."""
+        return int(self.array.size)
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """Steps in elements between neighbours along each dimension (0 along
+        a broadcast one), as PyTorch's."""
+        steps = tuple(s // self.array.itemsize for s in self.array.strides)
+        return steps if dim is None else steps[_wrap_dim(dim, self.array.ndim)]
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others
+        only with an empty format, as their ``str``, as PyTorch's."""
+        if self.array.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor cast to ``other``'s dtype (and moved to its device)."""
+        return self.to(other.dtype).to(other.device)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        """A tensor of ``size`` with this one's dtype and device unless given
+        (filled with zeros: gradlab hands out no uninitialised memory)."""
+        return self._new("zeros", size, dtype, device, requires_grad)
 
     def __len__(self) -> int:
         if self.array.ndim == 0:
@@ -324,8 +385,16 @@ class Tensor:
         return self.to(device)
 
     def type(self, dtype: Any = None) -> Tensor | str:
+        """The dtype's name, or this tensor cast to ``dtype`` (a dtype, a
+        legacy type such as ``gradlab.FloatTensor``, or its name)."""
         if dtype is None:
             return str(self.dtype)
+        from gradlab.creation import LEGACY_TYPES, _LegacyTensorType
+
+        if isinstance(dtype, str) and dtype.rpartition(".")[2] in LEGACY_TYPES:
+            dtype = LEGACY_TYPES[dtype.rpartition(".")[2]]
+        if isinstance(dtype, _LegacyTensorType):
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -565,24 +634,40 @@ class Tensor:
         gen = backend.resolve_generator(generator)
         return self._inplace("normal_", _to_like(gen.normal(self.shape, mean, std), self))
 
-    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
-        array = np.asarray(_raw(data), dtype=dtype or self.dtype)
-        return Tensor._make(backend.to_device(array, self.device))
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        data = backend.to_device(data.array, backend.CPU) if isinstance(data, Tensor) else data
+        array = np.array(data, dtype=dtypes.as_dtype(dtype) if dtype is not None else self.dtype)
+        return self._finish_new(array, device, requires_grad)
 
-    def new_zeros(self, *size: Any, dtype: Any = None) -> Tensor:
-        return self._new("zeros", size, dtype)
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self._new("zeros", size, dtype, device, requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None) -> Tensor:
-        return self._new("ones", size, dtype)
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new("ones", size, dtype, device, requires_grad)
 
-    def new_full(self, size: Any, fill_value: Any, dtype: Any = None) -> Tensor:
-        xp = backend.array_module(self.array)
-        return Tensor._make(xp.full(_shape_arg((size,)), fill_value,
-                                    dtype=dtype or self.dtype))
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new("full", (size,), dtype, device, requires_grad, fill_value)
 
-    def _new(self, kind: str, size: tuple, dtype: Any) -> Tensor:
-        xp = backend.array_module(self.array)
-        return Tensor._make(getattr(xp, kind)(_shape_arg(size), dtype=dtype or self.dtype))
+    def _new(self, kind: str, size: tuple, dtype: Any, device: Any = None,
+             requires_grad: bool = False, fill_value: Any = None) -> Tensor:
+        dtype = dtypes.as_dtype(dtype) if dtype is not None else self.dtype
+        shape = _shape_arg(size)
+        xp = backend.array_module(self.array)  # made where this tensor is, then moved if asked
+        array = xp.full(shape, fill_value, dtype=dtype) if kind == "full" else \
+            getattr(xp, kind)(shape, dtype=dtype)
+        return self._finish_new(array, device, requires_grad)
+
+    def _finish_new(self, array: Any, device: Any, requires_grad: bool) -> Tensor:
+        """An array made by a ``new_*`` method, on ``device`` (this tensor's
+        unless given)."""
+        target = backend.Device(device) if device is not None else self.device
+        out = Tensor._make(backend.to_device(array, target))
+        return out.requires_grad_(True) if requires_grad else out
 
 
 def _raw(value: Any) -> Any:
@@ -627,3 +712,4 @@ from gradlab.ops import inplace as _inplace_ops  # noqa: E402
 _BASIC_INDEX = (int, np.integer, slice, type(None), type(Ellipsis))
 
 _ops.attach_methods(Tensor)
+_ops.attach_surface_methods(Tensor)

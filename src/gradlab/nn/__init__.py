@@ -25,3 +25,9 @@ from gradlab.nn.parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Identity", "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential",
            "functional", "init", "parallel", "utils", *_layers]
+
+
+def __getattr__(name: str) -> object:
+    if name == "DataParallel":  # say what to use instead
+        raise AttributeError(parallel.DATA_PARALLEL_MESSAGE)
+    raise AttributeError(f"module 'gradlab.nn' has no attribute {name!r}")

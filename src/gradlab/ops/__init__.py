@@ -167,3 +167,71 @@ def attach_methods(cls: type) -> None:
     cls.__rfloordiv__ = lambda self, other: div(other, self, rounding_mode="floor")
     cls.T = property(lambda self: permute(self, *reversed(range(self.ndim))))
     cls.mT = property(lambda self: transpose(self, -2, -1))
+
+
+# ---------------------------------------------------------------------------
+# PyTorch's wider Tensor surface (issue 17): new op families, each in its file
+# ---------------------------------------------------------------------------
+from gradlab.ops.einsum import einsum  # noqa: E402
+from gradlab.ops.linalg import addmm, baddbmm  # noqa: E402
+from gradlab.ops.norms import cdist, norm, vector_norm  # noqa: E402
+from gradlab.ops.random import bernoulli, multinomial, normal  # noqa: E402
+from gradlab.ops.rearrange import (  # noqa: E402
+    diag,
+    diagonal,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    tril,
+    triu,
+)
+from gradlab.ops.scan import cumprod, cumsum, prod  # noqa: E402
+from gradlab.ops.scatter import index_add, scatter  # noqa: E402
+from gradlab.ops.sorting import argsort, histc, histogram, sort, topk, unique  # noqa: E402
+from gradlab.ops.special import log2, log10  # noqa: E402
+
+moveaxis = movedim
+
+_SURFACE_METHODS = [
+    "addmm", "argsort", "baddbmm", "bernoulli", "cumprod", "cumsum", "diag", "diagonal",
+    "histc", "histogram", "index_add", "log10", "log2", "movedim", "moveaxis", "multinomial",
+    "narrow", "norm", "prod", "repeat_interleave", "roll", "scatter", "sort", "topk", "tril",
+    "triu", "unique",
+]
+
+# In-place forms of out-of-place ops: computed out of place, then written
+# with copy_ (which records the write in the graph where that is allowed).
+_INPLACE_OF = {
+    "masked_fill_": masked_fill, "scatter_": scatter, "scatter_add_": scatter_add,
+    "index_add_": index_add, "tril_": tril, "triu_": triu, "cumsum_": cumsum,
+}
+
+
+def _in_place(fn: Any) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.copy_(fn(self, *args, **kwargs))
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place :func:`{fn.__name__}`: writes the result into this tensor."
+    return method
+
+
+def _bernoulli_(self: Any, p: Any = 0.5, *, generator: Any = None) -> Any:
+    """Fill with 0/1 samples, 1 with probability ``p`` (a number or a
+    tensor of probabilities)."""
+    if hasattr(p, "array"):
+        return self.copy_(bernoulli(p.to(self.dtype).expand(self.shape), generator=generator))
+    return self.copy_(bernoulli(self, p, generator=generator))
+
+
+def attach_surface_methods(cls: type) -> None:
+    """Bind the ops of the wider surface to ``Tensor``."""
+    ns = globals()
+    for name in _SURFACE_METHODS:
+        setattr(cls, name, ns[name])
+    for name, fn in _INPLACE_OF.items():
+        if name not in cls.__dict__:  # a method of the class's own (in-place section) wins
+            setattr(cls, name, _in_place(fn))
+    if "bernoulli_" not in cls.__dict__:
+        cls.bernoulli_ = _bernoulli_

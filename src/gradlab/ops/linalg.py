@@ -18,6 +18,7 @@ from typing import Any
 from gradlab import backend
 from gradlab.autograd.node import Op
 from gradlab.ops._util import operands
+from gradlab.ops.elementwise import where
 from gradlab.tensor import Tensor
 
 
@@ -117,3 +118,27 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
     return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+def _scaled_sum(input: Tensor, product: Tensor, beta: float, alpha: float) -> Tensor:  # noqa: A002
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        # input is ignored (nan and inf in it do not propagate) but, as in
+        # PyTorch, still receives a (zero) gradient
+        return product + where(Tensor._make(backend.array_module(input.array).zeros((), bool)),
+                               input, 0.0)
+    return (input if beta == 1 else input * beta) + product
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1,  # noqa: A002
+          alpha: float = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), with ``input`` broadcast to the
+    product's shape (as a Linear layer's bias)."""
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1,  # noqa: A002
+            alpha: float = 1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2) for batches of matrices."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)

@@ -65,6 +65,10 @@ class RNNBase(Module):
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters(generator)
 
+    def flatten_parameters(self) -> None:
+        """A no-op, for programs written for PyTorch on a GPU (where it packs
+        the weights into one cuDNN buffer): gradlab's weights need no packing."""
+
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """PyTorch's default: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))."""
         bound = 1.0 / math.sqrt(self.hidden_size)

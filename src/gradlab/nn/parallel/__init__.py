@@ -1,22 +1,24 @@
 """gradlab.nn.parallel: data parallelism across processes
-(:class:`DistributedDataParallel`, on :mod:`gradlab.distributed`)."""
+(:class:`DistributedDataParallel`, on :mod:`gradlab.distributed`).
+
+PyTorch's single-process, multi-GPU ``DataParallel``, which PyTorch itself
+recommends against, is not provided: asking for it says what to use.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from gradlab.nn.parallel.distributed import DistributedDataParallel
 
-__all__ = ["DataParallel", "DistributedDataParallel"]
+__all__ = ["DistributedDataParallel"]
+
+DATA_PARALLEL_MESSAGE = (
+    "gradlab has no nn.DataParallel: data parallelism arrives as "
+    "nn.parallel.DistributedDataParallel on MPI (gradlab.distributed, one process per device, "
+    "launched with mpiexec); on one device, use the model itself instead of wrapping it"
+)
 
 
-class DataParallel:
-    """Not provided: PyTorch's single-process, multi-GPU ``DataParallel``
-    (which PyTorch itself advises against) has no counterpart here."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            "gradlab has no nn.DataParallel; use nn.parallel.DistributedDataParallel with one "
-            "process per device (mpiexec -n N python script.py, after "
-            "gradlab.distributed.init_process_group())"
-        )
+def __getattr__(name: str) -> object:
+    if name == "DataParallel":
+        raise AttributeError(DATA_PARALLEL_MESSAGE)
+    raise AttributeError(f"module 'gradlab.nn.parallel' has no attribute {name!r}")
