@@ -97,3 +97,41 @@ def test_a_linear_model_reaches_about_the_papers_32_percent(default):
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         mnist1d(**kwargs)
+
+
+def test_recipe_loads_mnist1d_as_one_channel_signals_and_builds_cnn1d():
+    import gradlab
+    from gradlab.train import recipe
+
+    config = recipe.resolve_config({"data": {"name": "mnist1d"}, "model": {"name": "cnn1d"}})
+    data = recipe.load_data(config)
+    assert data.x_train.shape == (3600, 1, 40) and data.x_test.shape == (1000, 1, 40)
+    assert data.num_classes == 10
+    # the test split is the generator's, whatever the run's seed
+    np.testing.assert_allclose(data.x_test[:, 0].std(), mnist1d().test.x.std(), rtol=0.05)
+    model = recipe.build_model(config, (1, 40), 10)
+    convs = [m for m in model.modules() if isinstance(m, gradlab.nn.Conv1d)]
+    assert [c.out_channels for c in convs] == config["model"]["channels"]
+    assert model(gradlab.from_numpy(data.x_test[:5])).shape == (5, 10)
+
+
+@pytest.mark.parametrize("model,shape,match", [
+    ("cnn", (1, 40), "model.name = 'cnn' needs image inputs .* for 1-D signals use model.name = 'cnn1d'"),
+    ("cnn1d", (1, 8, 8), "model.name = 'cnn1d' needs 1-D signal inputs \\(C, L\\); this data set has "
+                         "samples of shape \\(1, 8, 8\\)"),
+])
+def test_recipe_names_the_model_that_does_not_fit_the_data(model, shape, match):
+    from gradlab.train import recipe
+
+    config = recipe.resolve_config({"model": {"name": model}})
+    with pytest.raises(recipe.ConfigError, match=match):
+        recipe.build_model(config, shape, 10)
+
+
+def test_cli_data_mnist1d_is_accepted_and_a_path_is_not(capsys):
+    from gradlab.cli import main
+
+    # mnist1d takes no path; the error lists it among the accepted data sets
+    assert main(["train", "--data", "mnist1d:/tmp/x", "--epochs", "1"]) == 2
+    assert "data.name = 'mnist1d:/tmp/x' is not accepted; expected one of digits, mnist1d" in \
+        capsys.readouterr().err
