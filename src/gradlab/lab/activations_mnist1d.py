@@ -58,8 +58,8 @@ def run(quick: bool = False, seed: int = 0) -> Report:
                     "target", description=__doc__.strip().split("\n", 1)[1].strip(), quick=quick, seed=seed)
     data = mnist1d_data()
     target = 0.5 if quick else 0.25
-    max_steps = 500 if quick else 3000
-    lr_grid = [0.05] if quick else [0.01, 0.03, 0.1]
+    max_steps = 500 if quick else 2000
+    lr_grid = [0.05] if quick else [0.03, 0.1]
     best: dict[str, dict] = {}
     rows = []
     with single_thread():

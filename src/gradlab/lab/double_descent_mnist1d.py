@@ -57,7 +57,7 @@ def run(quick: bool = False, seed: int = 0) -> Report:
     clean = mnist1d_data(n_train=N_TRAIN)
     data = with_label_noise(clean, NOISE, seed)
     flipped = int(np.sum(data.y_train.numpy() != clean.y_train.numpy()))
-    widths = [4, 16, 32, 128] if quick else [4, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024]
+    widths = [4, 16, 32, 128] if quick else [4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256]
     steps, lr = (500, 3e-3) if quick else (2000, 3e-3)
     rows: dict[str, list[float]] = {}
     with single_thread():

@@ -40,7 +40,7 @@ def run(quick: bool = False, seed: int = 0) -> Report:
     report = Report(name=NAME, title="MLP vs CNN on MNIST-1D, with and without batch norm and dropout",
                     description=__doc__.strip().split("\n", 1)[1].strip(), quick=quick, seed=seed)
     data = mnist1d_data()
-    steps = 300 if quick else 3000
+    steps = 300 if quick else 1500
     every = steps // 10
     results: dict[str, dict] = {}
     with single_thread():
