@@ -44,8 +44,8 @@ class _Parser(argparse.ArgumentParser):
 
 # option -> (config key, type); None type means a flag
 _OPTIONS: list[tuple[str, str, Any, str]] = [
-    ("--model", "model.name", str, "mlp, cnn or layers (a list in the config file)"),
-    ("--data", "data.name", str, "digits, mnist:PATH, fashion-mnist:PATH or cifar10:PATH"),
+    ("--model", "model.name", str, "mlp, cnn, cnn1d (1-D signals) or layers (a list in the config file)"),
+    ("--data", "data.name", str, "digits, mnist1d, mnist:PATH, fashion-mnist:PATH or cifar10:PATH"),
     ("--optimizer", "optimizer.name", str, "sgd, adam, adamw, nadam, rmsprop or adagrad"),
     ("--lr", "optimizer.lr", float, "learning rate"),
     ("--weight-decay", "optimizer.weight_decay", float, "weight decay (not on biases and norms)"),

@@ -143,7 +143,7 @@ def test_bad_option_through_subprocess_exits_2_with_one_line():
     result = gradlab_cmd("train", "--model", "resnet")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "gradlab train: error: model.name = 'resnet' is not accepted; expected one of mlp, cnn, layers"
+        "gradlab train: error: model.name = 'resnet' is not accepted; expected one of mlp, cnn, cnn1d, layers"
     )
 
 

@@ -40,6 +40,11 @@ EXPERIMENTS: dict[str, str] = {
     "gradient-clipping": "gradient_clipping",
     "double-descent": "double_descent",
     "adversarial": "adversarial",
+    # at a scale where these claims show: MNIST-1D (Greydanus 2020)
+    "double-descent-mnist1d": "double_descent_mnist1d",
+    "activations-mnist1d": "activations_mnist1d",
+    "snapshot-ensembles-mnist1d": "ensembles_mnist1d",
+    "mlp-vs-cnn-mnist1d": "mlp_vs_cnn_mnist1d",
 }
 
 

@@ -1,5 +1,5 @@
-"""What several experiments share: the digits data as tensors, a plain
-mini-batch training loop, accuracy, and small model builders.
+"""What several experiments share: the digits and MNIST-1D data as tensors,
+a plain mini-batch training loop, accuracy, and small model builders.
 
 The loop here is deliberately bare (no callbacks, no checkpoints): the lab
 measures steps and curves, and a few lines of visible code are easier to
@@ -8,6 +8,8 @@ read next to a claim than a Trainer configuration.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +21,9 @@ from gradlab import nn
 from gradlab.nn import functional as F
 from gradlab.train import metrics
 
-__all__ = ["Data", "accuracy", "batches", "calibration", "digits_data", "evaluate", "first_reaching", "mlp",
-           "seeded", "train_epoch", "with_label_noise"]
+__all__ = ["Data", "accuracy", "batches", "calibration", "cnn1d", "cosine_lr", "digits_data", "evaluate",
+           "first_reaching", "mlp", "mnist1d_data", "probabilities", "seeded", "single_thread", "train_epoch",
+           "train_steps", "with_label_noise"]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -180,3 +183,108 @@ def calibration(prob: np.ndarray, labels: np.ndarray, bins: int = 10) -> dict[st
     return {"confidence": float(conf.mean()), "accuracy": float(correct.mean()),
             "ece": float(np.sum(counts / len(conf) * np.abs(bin_acc - bin_conf))),
             "bin_count": counts, "bin_acc": bin_acc, "bin_conf": bin_conf, "conf": conf}
+
+
+# ------------------------------------------------------------------ MNIST-1D
+def mnist1d_data(n_train: int | None = None, num_test: int = 1000) -> Data:
+    """MNIST-1D (Greydanus 2020; ``gradlab.data.datasets.mnist1d``): the
+    paper's default set (seed 42) of 4,000 training signals of 40 samples,
+    already standardized, and ``num_test`` test signals (1,000 by default; more
+    are drawn from the same generator to measure small differences).
+
+    ``n_train`` keeps the first ``n_train`` training signals (they are in
+    random order). Inputs are vectors (N, 40); :func:`cnn1d` adds the channel.
+    """
+    from gradlab.data import datasets
+
+    if num_test == 1000:
+        (x_train, y_train), (x_val, y_val) = datasets.mnist1d()
+    else:
+        (x_train, y_train), (x_val, y_val) = datasets.mnist1d(
+            num_samples=4000 + num_test, train_split=4000 / (4000 + num_test))
+    if n_train is not None:
+        if not 0 < n_train <= len(x_train):
+            raise ValueError(f"n_train must be in 1..{len(x_train)}, got {n_train!r}")
+        x_train, y_train = x_train[:n_train], y_train[:n_train]
+    as_t = gradlab.from_numpy
+    return Data(as_t(np.ascontiguousarray(x_train)), as_t(y_train), as_t(np.ascontiguousarray(x_val)),
+                as_t(y_val))
+
+
+def cnn1d(channels: int = 25, activation: str = "relu", batch_norm: bool = False,
+          dropout: float = 0.0, length: int = 40) -> nn.Sequential:
+    """The CNN of the MNIST-1D paper for inputs (N, ``length``): three Conv1d
+    of ``channels`` channels, (kernel, stride, padding) = (5, 2, 1), (3, 2, 1),
+    (3, 2, 1), each followed by ``activation`` (40 -> 19 -> 10 -> 5 positions),
+    then a Linear layer to the 10 classes. Optionally BatchNorm1d before each
+    activation and Dropout after it."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = [nn.Unflatten(1, (1, length))]
+    c, size = 1, length
+    for kernel in (5, 3, 3):
+        layers.append(nn.Conv1d(c, channels, kernel, stride=2, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(channels))
+        layers.append(ACTIVATIONS[activation]())
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        c, size = channels, (size + 2 - kernel) // 2 + 1
+    layers += [nn.Flatten(), nn.Linear(channels * size, 10)]
+    return nn.Sequential(*layers)
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """One BLAS thread: the lab's matrices are small, and on a shared machine
+    more threads only spin (measured: 4 ms of CPU per step of the MNIST-1D
+    CNN with one thread, 45 ms with the default pool on a busy machine)."""
+    from gradlab.train.run import blas_threads
+
+    with blas_threads(1):
+        yield
+
+
+def cosine_lr(base: float, step: int, period: int) -> float:
+    """Cosine annealing within a cycle of ``period`` steps (Loshchilov &
+    Hutter 2017): ``base/2 (1 + cos(pi t / period))`` with t = step mod
+    period, so the rate restarts at ``base`` every ``period`` steps."""
+    t = step % period
+    return 0.5 * base * (1.0 + math.cos(math.pi * t / period))
+
+
+def train_steps(model: nn.Module, optimizer: gradlab.optim.Optimizer, data: Data, steps: int,
+                batch_size: int, rng: np.random.Generator, lr: Callable[[int], float] | None = None,
+                every: int = 0, on_check: Callable[[int], bool | None] | None = None) -> None:
+    """``steps`` steps of mini-batch training on shuffled epochs of ``data``;
+    ``lr(step)`` sets the learning rate before each step. Every ``every``
+    steps ``on_check(step)`` is called (the model left in train mode after);
+    returning True stops the training."""
+    model.train()
+    step = 0
+    while step < steps:
+        for index in batches(data.n_train, batch_size, rng):
+            if lr is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr(step)
+            optimizer.zero_grad()
+            F.cross_entropy(model(data.x_train[index]), data.y_train[index]).backward()
+            optimizer.step()
+            step += 1
+            if every and on_check is not None and step % every == 0:
+                stop = on_check(step)
+                model.train()
+                if stop:
+                    return
+            if step >= steps:
+                return
+
+
+def probabilities(model: nn.Module, x: gradlab.Tensor) -> np.ndarray:
+    """Softmax class probabilities of ``model`` (eval mode) as a NumPy array."""
+    was_training = model.training
+    model.eval()
+    with gradlab.no_grad():
+        prob = F.softmax(model(x), dim=1).numpy()
+    model.train(was_training)
+    return prob

@@ -50,6 +50,8 @@ def build_model(config: dict[str, Any], input_shape: tuple[int, ...], num_classe
     - ``cnn``: per width in ``channels``: ``convs_per_block`` 3x3 Conv2d
       (each with BatchNorm2d and ReLU) and a 2x2 max-pool, halving the image; then
       Flatten, Dropout, the ``hidden`` layers as in the MLP, and Linear.
+    - ``cnn1d``: the same for 1-D signals (C, L), e.g. ``mnist1d``: Conv1d
+      of kernel 5 (padding 2, BatchNorm1d, ReLU) and a max-pool of 2.
     - ``layers``: the list of layer strings, in order.
     """
     m = config["model"]
@@ -57,11 +59,14 @@ def build_model(config: dict[str, Any], input_shape: tuple[int, ...], num_classe
     if m["name"] == "layers":
         return nn.Sequential(*[_parse_layer(t) for t in m["layers"]])
     layers: list[nn.Module] = []
-    if m["name"] == "cnn":
+    if m["name"] == "cnn1d":
+        layers, features = _conv1d_blocks(m, input_shape)
+    elif m["name"] == "cnn":
         if len(input_shape) != 3:
+            hint = "; for 1-D signals use model.name = 'cnn1d'" if len(input_shape) == 2 else ""
             raise ConfigError(
                 f"model.name = 'cnn' needs image inputs (C, H, W); this data set has samples of "
-                f"shape {input_shape}"
+                f"shape {input_shape}{hint}"
             )
         c, h, w = input_shape
         for width in m["channels"]:
@@ -115,3 +120,27 @@ def check_model(model: nn.Module, config: dict[str, Any], sample: np.ndarray, nu
             f"{where} gives outputs of shape {shape[1:]} per sample; the data set has {num_classes} "
             f"classes, so the last layer must give {num_classes} scores (e.g. Linear(..., {num_classes}))"
         )
+
+
+def _conv1d_blocks(m: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[list[nn.Module], int]:
+    """The convolutional part of ``cnn1d`` and the number of features it
+    hands to the classifier."""
+    if len(input_shape) != 2:
+        raise ConfigError(
+            f"model.name = 'cnn1d' needs 1-D signal inputs (C, L); this data set has samples of "
+            f"shape {input_shape}"
+        )
+    bn = m["batch_norm"]
+    c, length = input_shape
+    layers: list[nn.Module] = []
+    for width in m["channels"]:
+        for _ in range(max(1, m["convs_per_block"])):
+            layers += [nn.Conv1d(c, width, 5, padding=2, bias=not bn)]
+            layers += [nn.BatchNorm1d(width)] if bn else []
+            layers += [nn.ReLU()]
+            c = width
+        if length >= 2:
+            layers.append(nn.MaxPool1d(2))
+            length //= 2
+    layers += [nn.Flatten(), nn.Dropout(m["dropout"])]
+    return layers, c * length

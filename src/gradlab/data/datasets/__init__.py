@@ -12,11 +12,12 @@ from gradlab.data.datasets.cifar10 import CIFAR10_CLASSES, cifar10, read_cifar_b
 from gradlab.data.datasets.digits import digits
 from gradlab.data.datasets.download import check_integrity, download_url, file_digest
 from gradlab.data.datasets.idx import FASHION_MNIST_CLASSES, fashion_mnist, mnist, read_idx
+from gradlab.data.datasets.mnist1d import MNIST1D_TEMPLATES, mnist1d, mnist1d_templates
 from gradlab.data.datasets.splits import Split, Splits
 from gradlab.data.datasets.synthetic import blobs, moons, sine_regression, spirals
 
 __all__ = [
-    "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "Split", "Splits", "blobs", "check_integrity", "cifar10",
-    "digits", "download_url", "fashion_mnist", "file_digest", "mnist", "moons", "read_cifar_binary",
-    "read_idx", "sine_regression", "spirals",
+    "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "MNIST1D_TEMPLATES", "Split", "Splits", "blobs",
+    "check_integrity", "cifar10", "digits", "download_url", "fashion_mnist", "file_digest", "mnist",
+    "mnist1d", "mnist1d_templates", "moons", "read_cifar_binary", "read_idx", "sine_regression", "spirals",
 ]
