@@ -71,7 +71,7 @@ def test_bash_command_is_true(command, capsys):
             assert status == 0
             out = capsys.readouterr().out
             if args == ["experiment", "list"]:
-                assert len(out.strip().splitlines()) == 12  # "the twelve experiments"
+                assert len(out.strip().splitlines()) == 16  # "the sixteen experiments"
             return
         parsed = cli._parser().parse_args(args)  # a bad option exits with status 2
         assert parsed.command in cli.COMMANDS
