@@ -29,6 +29,7 @@ from gradlab.nn.functional.conv import (
     max_pool1d,
     max_pool2d,
 )
+from gradlab.nn.functional.conv_transpose import conv_transpose1d, conv_transpose2d
 from gradlab.nn.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -58,4 +59,6 @@ __all__ = [
     "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d",
     "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6", "selu",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "stochastic_depth", "swish", "tanh",
+    # issue 18
+    "conv_transpose1d", "conv_transpose2d",
 ]

@@ -17,6 +17,7 @@ from gradlab.nn.layers.activation import (
     Tanh,
 )
 from gradlab.nn.layers.conv import Conv1d, Conv2d
+from gradlab.nn.layers.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from gradlab.nn.layers.dropout import Dropout, Dropout2d, GaussianNoise, StochasticDepth
 from gradlab.nn.layers.embedding import Embedding
 from gradlab.nn.layers.linear import Flatten, Linear, Maxout, Unflatten
@@ -50,4 +51,6 @@ __all__ = [
     "MSELoss", "MaxPool1d", "MaxPool2d", "Maxout", "MultiMarginLoss", "NLLLoss", "PReLU", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus",
     "StochasticDepth", "Swish", "Tanh", "Unflatten",
+    # issue 18
+    "ConvTranspose1d", "ConvTranspose2d",
 ]
