@@ -18,6 +18,7 @@ from gradlab.nn.functional.activation import (
     swish,
     tanh,
 )
+from gradlab.nn.functional.attention import scaled_dot_product_attention
 from gradlab.nn.functional.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -60,5 +61,5 @@ __all__ = [
     "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6", "selu",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "stochastic_depth", "swish", "tanh",
     # issue 18
-    "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose1d", "conv_transpose2d", "scaled_dot_product_attention",
 ]

@@ -16,6 +16,7 @@ from gradlab.nn.layers.activation import (
     Swish,
     Tanh,
 )
+from gradlab.nn.layers.attention import MultiheadAttention
 from gradlab.nn.layers.conv import Conv1d, Conv2d
 from gradlab.nn.layers.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from gradlab.nn.layers.dropout import Dropout, Dropout2d, GaussianNoise, StochasticDepth
@@ -42,6 +43,13 @@ from gradlab.nn.layers.pooling import (
     MaxPool2d,
 )
 from gradlab.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from gradlab.nn.layers.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "ELU", "GELU", "GRU", "LSTM", "RNN", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d",
@@ -52,5 +60,6 @@ __all__ = [
     "RNNCell", "RNNCellBase", "ReLU", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus",
     "StochasticDepth", "Swish", "Tanh", "Unflatten",
     # issue 18
-    "ConvTranspose1d", "ConvTranspose2d",
+    "ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
 ]
