@@ -51,6 +51,7 @@ from gradlab.nn.functional.norm import (
     layer_norm,
     stochastic_depth,
 )
+from gradlab.nn.functional.upsample import interpolate, upsample
 from gradlab.ops import one_hot, pad
 
 __all__ = [
@@ -61,5 +62,5 @@ __all__ = [
     "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6", "selu",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "stochastic_depth", "swish", "tanh",
     # issue 18
-    "conv_transpose1d", "conv_transpose2d", "scaled_dot_product_attention",
+    "conv_transpose1d", "conv_transpose2d", "interpolate", "scaled_dot_product_attention", "upsample",
 ]

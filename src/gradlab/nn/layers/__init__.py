@@ -50,6 +50,7 @@ from gradlab.nn.layers.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from gradlab.nn.layers.upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "ELU", "GELU", "GRU", "LSTM", "RNN", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d",
@@ -61,5 +62,6 @@ __all__ = [
     "StochasticDepth", "Swish", "Tanh", "Unflatten",
     # issue 18
     "ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention", "Transformer", "TransformerDecoder",
-    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Upsample",
+    "UpsamplingBilinear2d", "UpsamplingNearest2d",
 ]
