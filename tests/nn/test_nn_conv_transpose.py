@@ -19,6 +19,7 @@ CASES_2D = [  # in, out, groups, kernel, stride, padding, output_padding, dilati
     (2, 4, 1, 3, 1, 0, 0, 2, (3, 5)),
     (6, 3, 3, (2, 3), (3, 2), (1, 0), (2, 1), (1, 2), (4, 3)),
     (2, 2, 1, 3, 1, 2, 0, 1, (6, 6)),
+    (3, 2, 1, 3, 1, 1, 1, 2, (5, 4)),  # output_padding below the dilation, stride 1
 ]
 
 

@@ -1,5 +1,5 @@
-"""F.interpolate / nn.Upsample against PyTorch (float64 values and
-gradients), gradcheck, and bad arguments."""
+"""F.interpolate / nn.Upsample (and nn.Unflatten) against PyTorch (float64
+values and gradients), gradcheck, and bad arguments."""
 
 from __future__ import annotations
 
@@ -63,3 +63,8 @@ def test_bad_arguments():
         F.interpolate(x, scale_factor=2, mode="linear")
     with pytest.raises(ValueError, match="output size of \\[2, 2, 2\\]"):
         F.interpolate(x, size=(2, 2, 2))
+
+
+@pytest.mark.parametrize("dim,sizes", [(1, (2, 3)), (-1, (2, -1)), (0, (1, 4))])
+def test_unflatten_matches_torch(dim, sizes):
+    check(nn.Unflatten(dim, sizes), torch.nn.Unflatten(dim, sizes), randn(4, 6, seed=12))

@@ -26,6 +26,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from gradlab.ops import pad
 from gradlab.ops.conv import Fold, _tuple
 from gradlab.tensor import Tensor
 
@@ -100,10 +101,18 @@ def _conv_transpose(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     x_cols = x.permute(1, *range(2, 2 + nd), 0).reshape(groups, per_group, columns)
     w = weight.reshape(groups, per_group, weight.shape[1] * math.prod(kernel))
     cols = (w.mT @ x_cols).reshape(c_out, *kernel, *in_sizes, n)
-    # Fold adds column (o, k, i) onto padded pixel i s + k r and crops p from
-    # each side; the output_padding cells past the last column stay zero.
-    out = Fold.apply(cols, kernel=kernel, stride=stride, pads=tuple((p, p) for p in padding),
-                     dilation=dilation, in_shape=(n, c_out, *out_sizes))
+    # Fold adds column (o, k, i) onto pixel i s + k r of the full result, of
+    # size (O - 1) s + r (k - 1) + 1 (exactly what the columns cover, so that
+    # Fold's backward, Unfold, gives back O positions); the output is its
+    # window [p, p + S_out), with zeros where output_padding reaches past it.
+    full_sizes = tuple((i - 1) * s + r * (k - 1) + 1
+                       for i, s, r, k in zip(in_sizes, stride, dilation, kernel))
+    out = Fold.apply(cols, kernel=kernel, stride=stride, pads=((0, 0),) * nd, dilation=dilation,
+                     in_shape=(n, c_out, *full_sizes))
+    out = out[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, out_sizes))]
+    beyond = [o - max(0, min(f, p + o) - p) for p, o, f in zip(padding, out_sizes, full_sizes)]
+    if any(beyond):
+        out = pad(out, [v for b in reversed(beyond) for v in (0, b)])
     if bias is not None:
         if bias.shape != (c_out,):
             raise RuntimeError(f"{name}: bias must have shape ({c_out},), got {tuple(bias.shape)}")
