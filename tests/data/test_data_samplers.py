@@ -210,3 +210,13 @@ def test_concat_dataset_and_worker_info():
     assert isinstance(both, gud.ConcatDataset) and len(both) == 5
     assert [int(both[i][0]) for i in range(-5, 5)] == [0, 1, 2, 10, 11] * 2
     assert gud.get_worker_info() is None
+
+
+def test_pytorch_module_paths_resolve_to_the_same_objects():
+    from gradlab.utils.data.dataloader import DataLoader, default_collate
+    from gradlab.utils.data.dataset import Dataset
+    from gradlab.utils.data.sampler import SubsetRandomSampler
+
+    assert (DataLoader, default_collate, Dataset, SubsetRandomSampler) == \
+        (gud.DataLoader, gud.default_collate, gud.Dataset, gud.SubsetRandomSampler)
+    assert gradlab.utils.data.DataLoader is gradlab.data.DataLoader

@@ -2,10 +2,16 @@
 loaders (``torch.utils.data``). The datasets of files and the transforms live
 in :mod:`gradlab.data`."""
 
-from gradlab.data.collate import default_collate, default_convert
-from gradlab.data.dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
-from gradlab.data.loader import DataLoader
-from gradlab.data.sampler import (
+from gradlab.utils.data.dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from gradlab.utils.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from gradlab.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
     Sampler,
@@ -13,12 +19,6 @@ from gradlab.data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-
-
-def get_worker_info() -> None:
-    """None: gradlab loads in the calling process (there are no workers)."""
-    return None
-
 
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
