@@ -12,6 +12,9 @@ import gradlab
 from gradlab import nn
 from helpers import randn
 
+# PyTorch's note that its nested-tensor fast path is off (it changes no value)
+pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")
+
 LAYER_ARGS = [
     {},
     {"norm_first": True, "activation": "gelu"},
