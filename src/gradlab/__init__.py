@@ -40,6 +40,8 @@ from gradlab import optim  # optimizers and learning-rate schedules, on the engi
 from gradlab.io import load, save
 from gradlab import train  # last: the training loop brings nn, optim and data together
 from gradlab import diagnostics  # beside train: statistics, health checks, the lr finder
+from gradlab.summary import summary  # the function: torchinfo's table of a model
+from gradlab import onnx  # export to ONNX; the onnx package itself is imported on first use
 
 
 def device(spec: str) -> Device:

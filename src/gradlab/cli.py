@@ -3,19 +3,32 @@
 
     gradlab train [--config FILE.toml] [options]   train (default: CNN on digits)
     gradlab evaluate RUN_DIR_OR_CHECKPOINT         test accuracy of a run
-    gradlab resume RUN_DIR                         continue an interrupted run
+    gradlab resume RUN_DIR [--epochs N]            continue an interrupted run (or extend one)
     gradlab diagnose [--config FILE.toml] [options] short run + HealthMonitor report
+                                                   and OUTPUT/<time>/diagnostics.png
+    gradlab export RUN_DIR_OR_CHECKPOINT OUT.onnx  the run's model as ONNX
     gradlab experiment list                        the lab's experiments
     gradlab experiment run NAME [--quick] [--seed N] [--out DIR]
 
-A bad option or configuration value prints one line naming it and the
-accepted values, and exits with status 2.
+Every subcommand runs inside one handler (:func:`_run`), so that every user
+mistake ends as one line ``gradlab <command>: error: ...``: a bad option,
+configuration value or path exits with status 2, a corrupt checkpoint, a
+missing GPU or a diverged run with status 1. A real bug still shows its
+traceback. Ctrl-C and SIGTERM stop a run at the end of the batch, write
+``last.ckpt`` and exit with 130 and 143 (128 + the signal), printing how to
+resume; a second one, or one outside training, exits at once without a
+traceback; a closed output pipe (``gradlab ... | head``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -61,9 +74,12 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
 
 
 def _parser() -> _Parser:
+    import gradlab
+
     parser = _Parser(prog="gradlab", description="Train and evaluate networks with gradlab.")
+    parser.add_argument("--version", action="version", version=f"gradlab {gradlab.__version__}")
     sub = parser.add_subparsers(
-        dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume,experiment}"
+        dest="command", parser_class=_Parser, metavar="{train,diagnose,evaluate,resume,export,experiment}"
     )
     sub.required = True
     train = sub.add_parser(
@@ -97,12 +113,42 @@ def _parser() -> _Parser:
                 help=f"{text} (config key {key}, default {default!r})",
             )
         command.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard logs to RUN_FOLDER/tensorboard")
     evaluate = sub.add_parser("evaluate", help="test accuracy of a run folder or checkpoint")
     evaluate.add_argument("target", metavar="RUN_OR_CHECKPOINT")
-    resume = sub.add_parser("resume", help="continue an interrupted run exactly where it stopped")
+    resume = sub.add_parser(
+        "resume",
+        help="continue an interrupted run exactly where it stopped (or extend it with --epochs)",
+        description="Continue a run from its last.ckpt. With --epochs N, extend it (a finished "
+        "run too) to N epochs in all; the learning-rate schedule is then planned again for N "
+        "epochs and continues from the current step (cosine and one-cycle go back up to where "
+        "the longer schedule stands, then decay to the new end).",
+    )
     resume.add_argument("run_dir", metavar="RUN_DIR")
+    resume.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                        help="train to N epochs in all (more than already trained)")
+    for command in (train, resume):
+        command.add_argument(
+            "--processes", type=_positive_int, default=None, metavar="N",
+            help="train data-parallel in N processes (launches mpiexec; needs gradlab[distributed])",
+        )
+    export = sub.add_parser("export", help="write the model of a run folder (best.ckpt) as ONNX",
+                            description="Export the model of a run folder or checkpoint to an ONNX "
+                            "file (gradlab.onnx.export; needs pip install 'gradlab[onnx]'), with a "
+                            "dynamic batch size.")
+    export.add_argument("target", metavar="RUN_OR_CHECKPOINT")
+    export.add_argument("path", metavar="OUT.onnx")
+    export.add_argument("--opset", type=int, default=17, help="ONNX opset version (default 17)")
     _add_experiment(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
 
 
 def _add_experiment(sub: Any) -> None:
@@ -129,14 +175,14 @@ def _experiment(args: argparse.Namespace) -> int:
             print(f"{name:<{width}}  {lab.describe(name)}")
         return 0
     if args.name not in lab.EXPERIMENTS:
-        sys.stderr.write(f"gradlab experiment: error: unknown experiment {args.name!r}; expected one of: "
-                         f"{', '.join(lab.EXPERIMENTS)}\n")
-        return 2
+        raise _usage_error(f"unknown experiment {args.name!r}; expected one of: {', '.join(lab.EXPERIMENTS)}")
     if args.seed < 0:
-        sys.stderr.write(f"gradlab experiment: error: --seed must be >= 0, got {args.seed}\n")
-        return 2
+        raise _usage_error(f"--seed must be >= 0, got {args.seed}")
+    out = Path(args.out or f"lab/{args.name}")
+    if out.exists() and not out.is_dir():  # before the experiment runs, not after
+        raise NotADirectoryError(f"--out {str(out)!r} is a file, not a folder for the report")
     report = lab.run(args.name, quick=args.quick, seed=args.seed)
-    page = report.write(args.out or f"lab/{args.name}")
+    page = report.write(out)
     print(report.summary())
     print(f"report: {page}")
     return 0
@@ -160,44 +206,164 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return tree
 
 
+def _usage_error(message: str) -> Exception:
+    from gradlab.train.recipe import ConfigError
+
+    return ConfigError(message)
+
+
+def _join_mpi_processes() -> None:
+    """Under mpiexec (``--processes N`` or the user's own launch), join the
+    other processes: the run trains data-parallel."""
+    from gradlab import distributed
+
+    if distributed._launched_by_mpi() and not distributed.is_initialized():
+        distributed.init_process_group()
+
+
+def _launch(processes: int, argv: list[str]) -> int | None:
+    """Run this command again in ``processes`` processes under mpiexec and
+    return its exit status; None when this process is already one of them
+    (or only one is asked for)."""
+    import shutil
+    import subprocess
+
+    from gradlab.distributed import _launched_by_mpi
+
+    if processes == 1 or _launched_by_mpi():
+        return None
+    here = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    mpiexec = here if os.path.exists(here) else shutil.which("mpiexec")
+    if mpiexec is None:
+        raise _usage_error("--processes needs MPI (mpiexec was not found): "
+                           "pip install 'gradlab[distributed]'")
+    return subprocess.call([mpiexec, "-n", str(processes), sys.executable, "-m", "gradlab.cli", *argv])
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gradlab.train import recipe, run
+
+    _join_mpi_processes()
+    file_config = run.load_toml(args.config) if args.config else {}
+    run.train_run(recipe.resolve_config(file_config, _overrides(args)), tensorboard=args.tensorboard)
+    return 0
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from gradlab.diagnostics import diagnose
+    from gradlab.train import recipe, run
+
+    file_config = run.load_toml(args.config) if args.config else {}
+    config = recipe.resolve_config(file_config, _overrides(args))
+    folder = run.new_run_dir(config["output"])
+    diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3,
+             plot=folder / "diagnostics.png")
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from gradlab.train import run
+
+    _join_mpi_processes()
+    run.resume_run(args.run_dir, epochs=args.epochs)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from gradlab.train import run
+
+    run.evaluate_run(args.target)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from gradlab.onnx.run_folder import export_run
+
+    export_run(args.target, args.path, opset_version=args.opset)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": _train,
+    "diagnose": _diagnose,
+    "evaluate": _evaluate,
+    "resume": _resume,
+    "export": _export,
+    "experiment": _experiment,
+}
+
+# a path that names nothing usable: the user's mistake (status 2)
+_PATH_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError)
+
+
+def _run(command: str, handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one subcommand; user mistakes, interrupts and a closed pipe end
+    as one line (or none) and an exit status instead of a traceback."""
+    from gradlab.train import Interrupted
+    from gradlab.train._errors import ConfigError, Diverged
+    from gradlab.train.interrupt import raise_aborted
+
+    def fail(error: BaseException, status: int) -> int:
+        sys.stderr.write(f"gradlab {command}: error: {error}\n")
+        return status
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, raise_aborted) if in_main else None
+    try:
+        return handler(args)
+    except ConfigError as error:
+        return fail(error, 2)
+    except _PATH_ERRORS as error:
+        return fail(error, 2)
+    except Diverged as error:
+        return fail(error, 1)
+    except (ValueError, RuntimeError) as error:  # a corrupt checkpoint, no GPU for --device cuda, ...
+        return fail(error, 1)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
+    except Interrupted as stop:
+        name = signal.Signals(stop.signal).name
+        where = f"; checkpoint {stop.checkpoint}" if stop.checkpoint else ""
+        hint = f"; continue with: gradlab resume {stop.checkpoint.parent}" if stop.checkpoint else ""
+        from gradlab import distributed
+
+        if distributed.get_rank() == 0:
+            sys.stderr.write(f"gradlab {command}: interrupted ({name}) at the end of a batch{where}{hint}\n")
+        if distributed.is_initialized():  # no rank leaves before rank 0 has written and said so
+            distributed.barrier()
+        return 128 + stop.signal
+    except KeyboardInterrupt as stop:  # a second Ctrl-C, or one outside training
+        signum = getattr(stop, "signal", signal.SIGINT)
+        sys.stderr.write(
+            f"gradlab {command}: aborted ({signal.Signals(signum).name}); a run folder keeps the "
+            "last.ckpt of its last finished epoch, if any\n"
+        )
+        return 128 + signum
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so that the flush at
+    exit does not raise again (the Python documentation's recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gradlab`` command; returns the exit status."""
     args = _parser().parse_args(argv)
-    if args.command == "experiment":
-        return _experiment(args)
-    from gradlab.train import Interrupted, recipe, run
-
-    try:
-        if args.command == "train":
-            file_config = run.load_toml(args.config) if args.config else {}
-            config = recipe.resolve_config(file_config, _overrides(args))
-            run.train_run(config)
-        elif args.command == "diagnose":
-            from gradlab.diagnostics import diagnose
-
-            file_config = run.load_toml(args.config) if args.config else {}
-            config = recipe.resolve_config(file_config, _overrides(args))
-            diagnose(config, epochs=config["epochs"] if args.epochs is not None else 3)
-        elif args.command == "resume":
-            run.resume_run(args.run_dir)
-        else:
-            run.evaluate_run(args.target)
-    except recipe.ConfigError as error:
-        sys.stderr.write(f"gradlab {args.command}: error: {error}\n")
-        return 2
-    except FileNotFoundError as error:  # a path argument that names nothing usable
-        sys.stderr.write(f"gradlab {args.command}: error: {error}\n")
-        return 2
-    except (ValueError, RuntimeError) as error:  # a corrupt checkpoint, no GPU for --device cuda, ...
-        sys.stderr.write(f"gradlab {args.command}: error: {error}\n")
-        return 1
-    except Interrupted as stop:
-        where = f"; checkpoint {stop.checkpoint}" if stop.checkpoint else ""
-        run_dir = stop.checkpoint.parent if stop.checkpoint else None
-        hint = f"; continue with: gradlab resume {run_dir}" if run_dir else ""
-        sys.stderr.write(f"interrupted{where}{hint}\n")
-        return 130
-    return 0
+    if getattr(args, "processes", None) is not None:
+        launched = _run(args.command, lambda a: _launch(a.processes, sys.argv[1:] if argv is None else argv),
+                        args)
+        if launched is not None:
+            return launched
+    return _run(args.command, COMMANDS[args.command], args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ can; safetensors was made to avoid exactly that).
 
 The file is written to a temporary file in the same folder and moved over the
 target with ``os.replace``, which is atomic on POSIX and Windows: a crash or
-Ctrl-C while saving leaves the previous file intact.
+Ctrl-C while saving leaves the previous file intact. The file gets the
+permissions the user's umask asks for (``0o666 & ~umask``, as ``open`` would
+give), not the 0600 of the temporary file.
+
+Integrity: the metadata holds the SHA-256 digest of every array's bytes;
+:func:`load` recomputes them and refuses a file whose arrays were changed or
+damaged, naming the file and the array. Files written before checksums were
+added (no ``sha256`` in the metadata) still load, unchecked, with a warning.
 
 ``f`` may also be a binary file object (``io.BytesIO``, ``open(path, "wb")``):
 the same bytes are written to it, and ``load`` reads them back from one.
@@ -27,10 +34,12 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,6 +58,35 @@ _STATE_DICT_WAY = (
 
 def _is_file_object(f: Any) -> bool:
     return not isinstance(f, (str, bytes, os.PathLike)) and (hasattr(f, "write") or hasattr(f, "read"))
+
+
+def default_file_mode() -> int:
+    """The permission bits a new file gets from ``open``: ``0o666 & ~umask``.
+
+    The umask can only be read by setting it; it is restored at once (a
+    thread creating a file in between would see 0o022's effect at worst).
+    """
+    on_linux = Path("/proc/self/status")
+    if on_linux.is_file():
+        for line in on_linux.read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def chmod_default(path: str | os.PathLike) -> None:
+    """Give ``path`` (a file made by ``tempfile.mkstemp``, hence 0600) the
+    permissions the user's umask asks for, as a file made by ``open``."""
+    os.chmod(path, default_file_mode())
+
+
+def _sha256(array: np.ndarray) -> str:
+    """SHA-256 of an array's dtype, shape and bytes (C order)."""
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    return digest.hexdigest()
 
 
 def _host(array: Any) -> np.ndarray:
@@ -150,7 +188,9 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     from safetensors.numpy import save_file
 
     arrays: dict[str, np.ndarray] = {}
-    meta = json.dumps({"format": _FORMAT, "object": _encode(obj, arrays, "obj")})
+    encoded = _encode(obj, arrays, "obj")
+    checksums = {key: _sha256(array) for key, array in arrays.items()}
+    meta = json.dumps({"format": _FORMAT, "object": encoded, "sha256": checksums})
     if _is_file_object(f):
         if not hasattr(f, "write"):
             raise TypeError(f"gradlab.save: f must be a path or a writable binary file object, "
@@ -164,6 +204,7 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     os.close(fd)
     try:
         save_file(arrays, tmp, metadata={_META_KEY: meta})
+        chmod_default(tmp)
         # on disk before the rename: otherwise a power cut can leave the new
         # name pointing at an empty file (ext4's delayed allocation)
         with open(tmp, "rb") as written:
@@ -256,7 +297,9 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
         TypeError: for ``weights_only=False`` or pickle arguments (refused
             by design).
         ValueError: if ``f`` is not a file written by ``gradlab.save`` (a
-            truncated or corrupt file, or another format), naming the file.
+            truncated or corrupt file, or another format), naming the file,
+            or if an array's bytes do not match its saved SHA-256 checksum
+            (naming the file and where the array sits in the object).
     """
     if weights_only is not True:
         raise TypeError(f"gradlab.load: weights_only={weights_only!r} would unpickle objects; "
@@ -283,6 +326,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
             f"gradlab.load: {name} has metadata of format "
             f"{meta.get('format') if isinstance(meta, dict) else meta!r}, expected {_FORMAT!r}"
         )
+    _verify(meta.get("sha256"), meta["object"], arrays, name)
     obj = _decode(meta["object"], arrays, name)
     return obj if device is None or device.type == "cpu" else _relocate(obj, device)
 
@@ -307,3 +351,49 @@ def _read_path(f: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict, str]:
             f"(expected a safetensors file written by gradlab.save): {error}"
         ) from None
     return arrays, metadata, repr(str(path))
+
+
+def _array_names(obj: Any, where: str, names: dict[str, str]) -> None:
+    """Where each array key sits in the saved structure (``obj['model']['0.weight']``)."""
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _array_names(v, f"{where}[{i}]", names)
+    elif isinstance(obj, dict):
+        key = obj.get("__tensor__", obj.get("__ndarray__"))
+        if isinstance(key, str):
+            names[key] = where
+        elif "__tuple__" in obj:
+            _array_names(obj["__tuple__"], where, names)
+        elif "__items__" in obj:
+            for k, v in obj["__items__"]:
+                _array_names(v, f"{where}[{k!r}]", names)
+        else:
+            for k, v in obj.items():
+                _array_names(v, f"{where}[{k!r}]", names)
+
+
+def _verify(checksums: Any, structure: Any, arrays: dict[str, np.ndarray], name: str) -> None:
+    """Compare each array's SHA-256 with the one saved; a mismatch names the
+    file and the array."""
+    if checksums is None:
+        warnings.warn(
+            f"gradlab.load: {name} was written before gradlab stored checksums; "
+            "its arrays are loaded unchecked (save it again to add them)",
+            stacklevel=3,
+        )
+        return
+    if not isinstance(checksums, dict) or set(checksums) != set(arrays):
+        raise ValueError(
+            f"gradlab.load: {name} is corrupt: its metadata lists checksums for arrays "
+            f"{sorted(checksums) if isinstance(checksums, dict) else checksums!r}, the file holds "
+            f"arrays {sorted(arrays)}"
+        )
+    names: dict[str, str] = {}
+    _array_names(structure, "obj", names)
+    for key, array in arrays.items():
+        if _sha256(array) != checksums[key]:
+            raise ValueError(
+                f"gradlab.load: {name} is corrupt: the bytes of {names.get(key, 'array ' + key)} "
+                "do not match the SHA-256 checksum saved with them (the file was changed or "
+                "damaged after it was written)"
+            )

@@ -380,6 +380,12 @@ class Tensor:
         hooks = self._hooks
         return lambda: hooks.remove(hook) if hook in hooks else None
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call ``hook(self)`` after each backward has accumulated into this
+        leaf's ``grad`` (what DistributedDataParallel starts its gradient
+        averaging from). Returns a handle with ``remove()``."""
+        return _engine.register_post_accumulate_grad_hook(self, hook)
+
     # ------------------------------------------------------ in-place updates
     def _check_inplace(self, what: str) -> None:
         if _state.enabled and self._rg:

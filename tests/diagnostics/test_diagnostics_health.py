@@ -77,8 +77,8 @@ def test_saturated_sigmoid_units_are_named():
     assert "saturated_units" in codes
 
 
-def test_default_recipe_diagnose_command_stays_quiet(capsys):
-    assert main(["diagnose", "--epochs", "2"]) == 0
+def test_default_recipe_diagnose_command_stays_quiet(capsys, tmp_path):
+    assert main(["diagnose", "--epochs", "2", "--output", str(tmp_path)]) == 0  # diagnostics.png goes there
     out = capsys.readouterr().out
     assert "diagnosing cnn on digits: 2 epochs" in out
     assert "no problem found" in out

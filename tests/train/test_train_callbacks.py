@@ -187,7 +187,7 @@ def test_csv_and_json_loggers_match_history(tmp_path):
     import csv
 
     rows = list(csv.DictReader((tmp_path / "m.csv").open()))
-    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]  # counted from 1, as the console
     assert [float(r["val_loss"]) for r in rows] == history["val_loss"]
     lines = [json.loads(s) for s in (tmp_path / "m.jsonl").read_text().splitlines()]
     assert [r["accuracy"] for r in lines] == history["accuracy"]

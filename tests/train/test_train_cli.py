@@ -70,7 +70,7 @@ def test_train_writes_the_run_folder_and_prints_test_accuracy(trained):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = metrics(run_dir)
-    assert [r["epoch"] for r in rows] == ["0", "1"]
+    assert [r["epoch"] for r in rows] == ["1", "2"]  # counted from 1, as the console
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr"} <= set(rows[0])
     summary = json.loads((run_dir / "summary.json").read_text())
     assert f"{100 * summary['test_accuracy']:.2f}%" in result.stdout

@@ -20,6 +20,7 @@ Three things happen here and nowhere else:
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -137,12 +138,20 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
             buf[t._nr] = g if buf[t._nr] is None else buf[t._nr] + g
 
     found: list = [None] * (len(targets) if targets is not None else 0)
+    seen: set = {id(g.array) for _, g in roots}
+    # Without targets, a leaf's gradient is delivered (hooks, then .grad) as
+    # soon as the last node that can feed it has run, not after the whole
+    # walk: DistributedDataParallel starts averaging a layer's gradients
+    # while backward goes on through the layers below it.
+    pending = _leaf_edges(order) if targets is None else None
     prev = _state.enabled
     _state.enabled = create_graph
     try:
         for node in reversed(order):
             grads = buffers.pop(node, None)
             if grads is None:
+                if pending is not None:
+                    _feed_done(node, pending, leaf_grads, create_graph, seen)
                 continue
             if node._hooks:
                 for nr, hook in node._hooks:
@@ -186,22 +195,94 @@ def _run(roots: list, targets: list | None, retain_graph: bool,
                         buf = buffers[child] = [None] * child.n_outputs
                     nr = t._nr
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
+            if pending is not None:
+                _feed_done(node, pending, leaf_grads, create_graph, seen)
 
-        seen: set = {id(g.array) for _, g in roots}
-        for t, g in leaf_grads.items():
-            if t._hooks:
-                for hook in list(t._hooks):
-                    replaced = hook(g)
-                    if replaced is not None:
-                        g = replaced
+        for t, g in list(leaf_grads.items()):  # leaves fed by no node (roots), or left over
             if targets is None:
-                _accumulate(t, g, create_graph, seen)
+                _deliver(t, leaf_grads.pop(t), create_graph, seen)
             else:
                 for pos in target_leaves[t]:
-                    found[pos] = g
+                    found[pos] = _run_leaf_hooks(t, g)
     finally:
         _state.enabled = prev
     return found
+
+
+def _leaf_edges(order: list) -> dict:
+    """For each leaf that requires grad, how many node inputs in ``order``
+    it is (the contributions it waits for)."""
+    pending: dict = {}
+    for node in order:
+        for t in node.inputs or ():
+            if t.grad_fn is None and t._rg:
+                pending[t] = pending.get(t, 0) + 1
+    return pending
+
+
+def _feed_done(node: Any, pending: dict, leaf_grads: dict, create_graph: bool, seen: set) -> None:
+    """``node`` has run (or had nothing to pass on): deliver every leaf
+    input of it that now waits for no other node."""
+    for t in node.inputs or ():
+        count = pending.get(t)
+        if count is None:
+            continue
+        if count > 1:
+            pending[t] = count - 1
+            continue
+        del pending[t]
+        g = leaf_grads.pop(t, None)
+        if g is not None:
+            _deliver(t, g, create_graph, seen)
+
+
+def _run_leaf_hooks(t: Tensor, g: Tensor) -> Tensor:
+    if t._hooks:
+        for hook in list(t._hooks):
+            replaced = hook(g)
+            if replaced is not None:
+                g = replaced
+    return g
+
+
+def _deliver(t: Tensor, g: Tensor, create_graph: bool, seen: set) -> None:
+    """A leaf's finished gradient: its hooks, ``.grad``, then the hooks
+    that wait for the accumulated ``.grad``."""
+    _accumulate(t, _run_leaf_hooks(t, g), create_graph, seen)
+    hooks = _post_accumulate_hooks.get(id(t)) if _post_accumulate_hooks else None
+    if hooks:
+        for hook in list(hooks):
+            hook(t)
+
+
+# id(leaf) -> hooks called with the leaf after its .grad was accumulated
+# (Tensor.register_post_accumulate_grad_hook). Keyed by id, not by the
+# tensor (whose == is elementwise); an entry goes when its tensor does.
+_post_accumulate_hooks: dict[int, list] = {}
+
+
+def register_post_accumulate_grad_hook(t: Tensor, hook: Any) -> Any:
+    """Call ``hook(t)`` after each backward has accumulated into ``t.grad``
+    (a leaf); returns a handle whose ``remove()`` takes the hook away."""
+    if t.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not t._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    hooks = _post_accumulate_hooks.get(id(t))
+    if hooks is None:
+        hooks = _post_accumulate_hooks[id(t)] = []
+        weakref.finalize(t, _post_accumulate_hooks.pop, id(t), None)
+    hooks.append(hook)
+    return _HookHandle(hooks, hook)
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _topological_order(starts: list) -> list:

@@ -6,6 +6,7 @@ diagnostics.gradient_stats(model, optimizer) # grad norms and update-to-weight r
 diagnostics.check_initialization(model, loader, loss_fn)
 diagnostics.lr_find(model, optimizer, loader, loss_fn, plot="lr.png")
 monitor = diagnostics.HealthMonitor()        # a Trainer callback; print(monitor.report())
+monitor.plot("diagnostics.png")              # histograms over training, update ratios, findings
 """
 
 from gradlab.diagnostics.activations import LayerStats, activation_stats
@@ -14,10 +15,12 @@ from gradlab.diagnostics.gradients import ParamStats, gradient_stats, update_rat
 from gradlab.diagnostics.health import HealthMonitor
 from gradlab.diagnostics.initialization import InitReport, check_initialization
 from gradlab.diagnostics.lr_finder import LRFinderResult, lr_find
+from gradlab.diagnostics.plots import DiagnosticsData, diagnostics_data, plot_diagnostics
 from gradlab.diagnostics.rules import REMEDIES, Finding, Thresholds
 
 __all__ = [
     "REMEDIES",
+    "DiagnosticsData",
     "Finding",
     "HealthMonitor",
     "InitReport",
@@ -28,7 +31,9 @@ __all__ = [
     "activation_stats",
     "check_initialization",
     "diagnose",
+    "diagnostics_data",
     "gradient_stats",
     "lr_find",
+    "plot_diagnostics",
     "update_ratio",
 ]

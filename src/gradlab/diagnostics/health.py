@@ -7,14 +7,18 @@ forward hooks, the std of each hidden activation layer, the dead fraction
 of each ReLU layer and the saturated fraction of each tanh/sigmoid layer;
 before the optimizer step, ``||grad|| / ||W||`` of each weight matrix or
 kernel; after it, the update-to-weight ratio. It keeps every batch's loss
-and every epoch's logs. :meth:`HealthMonitor.findings` applies the rules,
-:meth:`HealthMonitor.report` writes them out.
+and every epoch's logs, and, for the pictures, fixed-bin histograms of each
+activation layer's output and of each weight's gradient per sample
+(:mod:`gradlab.diagnostics.histograms`). :meth:`HealthMonitor.findings`
+applies the rules, :meth:`HealthMonitor.report` writes them out,
+:meth:`HealthMonitor.plot` draws ``diagnostics.png``.
 """
 
 from __future__ import annotations
 
 import math
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +26,7 @@ import numpy as np
 from gradlab import nn
 from gradlab.diagnostics.activations import module_kind, record_activations, summarize
 from gradlab.diagnostics.gradients import as_host, update_ratio
+from gradlab.diagnostics.histograms import activation_edges, binned, log_magnitude_counts
 from gradlab.diagnostics.rules import (
     Finding,
     Thresholds,
@@ -64,6 +69,8 @@ class HealthMonitor(Callback):
         window: batches per window of the loss rules (mean over a window).
         thresholds: where the rules fire (:class:`~gradlab.diagnostics.rules.Thresholds`).
         verbose: print the report at the end of training.
+        plot: a PNG file to draw the diagnostics figure to at the end of
+            training (:meth:`plot`), or None.
 
     Example:
         >>> monitor = HealthMonitor()
@@ -72,7 +79,8 @@ class HealthMonitor(Callback):
     """
 
     def __init__(
-        self, every: int = 10, window: int = 10, thresholds: Thresholds | None = None, verbose: bool = False
+        self, every: int = 10, window: int = 10, thresholds: Thresholds | None = None, verbose: bool = False,
+        plot: str | Path | None = None,
     ) -> None:
         for name, value in (("every", every), ("window", window)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -84,6 +92,7 @@ class HealthMonitor(Callback):
         self.every, self.window = every, window
         self.thresholds = thresholds or Thresholds()
         self.verbose = verbose
+        self.plot_path = None if plot is None else Path(plot)
         self._hooks: ExitStack | None = None
         self.reset()
 
@@ -96,16 +105,27 @@ class HealthMonitor(Callback):
         self.saturated: list[dict[str, float]] = []
         self.relative_grads: list[dict[str, float]] = []
         self.update_ratios: list[dict[str, float]] = []
+        self.steps: list[int] = []  # the global step of each sampled batch
+        self.activation_histograms: list[dict[str, list[int]]] = []
+        self.gradient_histograms: list[dict[str, list[int]]] = []
+        self.activation_edges: dict[str, list[float]] = {}  # fixed at each layer's first sample
+        self.activation_kinds: dict[str, str] = {}  # "relu", "tanh", "sigmoid" or the class name
         self._sampling = False
         self._before: dict[str, np.ndarray] = {}
 
     _RECORDS = ("losses", "epochs", "stds", "dead", "saturated", "relative_grads", "update_ratios")
+    # the pictures' records: optional in a saved state (checkpoints written before they existed)
+    _PICTURES = (
+        "steps", "activation_histograms", "gradient_histograms", "activation_edges", "activation_kinds"
+    )
 
     def state_dict(self) -> dict[str, Any]:
         """Everything recorded so far, so that a resumed run's report covers
         the whole run (saved in run checkpoints)."""
-        return {name: [dict(r) if isinstance(r, dict) else r for r in getattr(self, name)]
-                for name in self._RECORDS}
+        state: dict[str, Any] = {name: [dict(r) if isinstance(r, dict) else r for r in getattr(self, name)]
+                                 for name in self._RECORDS}
+        state.update({name: getattr(self, name) for name in self._PICTURES})
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         missing = [name for name in self._RECORDS if name not in state]
@@ -114,14 +134,27 @@ class HealthMonitor(Callback):
         self.reset()
         for name in self._RECORDS:
             setattr(self, name, [dict(r) if isinstance(r, dict) else float(r) for r in state[name]])
+        self.steps = [int(s) for s in state.get("steps", [])]
+        for name in ("activation_histograms", "gradient_histograms"):
+            setattr(self, name, [{k: [int(c) for c in v] for k, v in r.items()} for r in state.get(name, [])])
+        edges = state.get("activation_edges", {})
+        self.activation_edges = {k: [float(e) for e in v] for k, v in edges.items()}
+        self.activation_kinds = {k: str(v) for k, v in state.get("activation_kinds", {}).items()}
 
     # ---------------------------------------------------------------- hooks
     def _sink(self, name: str, module: nn.Module, out: Any) -> None:
         if not self._sampling:
             return
-        s = summarize(name, module_kind(module), 0, out)
+        kind = module_kind(module)
+        s = summarize(name, kind, 0, out)
         if isinstance(module, _ACTIVATIONS):
             self.stds[-1][name] = s.std
+            values = as_host(out)
+            if name not in self.activation_edges:
+                self.activation_edges[name] = activation_edges(kind, values).tolist()
+                self.activation_kinds[name] = kind
+            counts = binned(values, np.asarray(self.activation_edges[name]))
+            self.activation_histograms[-1][name] = counts.tolist()
         if s.dead is not None:
             self.dead[-1][name] = s.dead
         if s.saturated is not None:
@@ -142,14 +175,26 @@ class HealthMonitor(Callback):
             self._hooks = None
         if self.verbose:
             print(self.report())
+        if self.plot_path is not None:
+            self.plot(self.plot_path)
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw the recorded run to the PNG ``path`` (see
+        :func:`gradlab.diagnostics.plots.plot_diagnostics`)."""
+        from gradlab.diagnostics.plots import plot_diagnostics
+
+        return plot_diagnostics(self, path)
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         step = self.trainer.global_step if self.trainer is not None else len(self.losses)
         self._sampling = step % self.every == 0
         if self._sampling:
+            self.steps.append(step)
             self.stds.append({})
             self.dead.append({})
             self.saturated.append({})
+            self.activation_histograms.append({})
+            self.gradient_histograms.append({})
 
     def on_before_optimizer_step(self, batch: int, logs: dict | None = None) -> None:
         if not self._sampling:
@@ -159,7 +204,9 @@ class HealthMonitor(Callback):
             if p.grad is None:
                 continue
             weight = float(np.linalg.norm(as_host(p.array)))
-            grad = float(np.linalg.norm(as_host(p.grad.array)))
+            g = as_host(p.grad.array)
+            grad = float(np.linalg.norm(g))
+            self.gradient_histograms[-1][name] = log_magnitude_counts(g).tolist()
             relative[name] = grad / weight if weight > 0 else (0.0 if grad == 0 else math.inf)
             self._before[name] = as_host(p.array).copy()
         self.relative_grads.append(relative)

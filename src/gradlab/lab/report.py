@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from gradlab.io import chmod_default
+
 __all__ = ["Claim", "Report", "Table"]
 
 
@@ -213,6 +215,7 @@ class Report:
                     tmp.close()
                     os.unlink(tmp.name)
                     raise
+            chmod_default(tmp.name)  # NamedTemporaryFile makes 0600 files
             os.replace(tmp.name, out / f"{f.name}.png")
         page = out / "README.md"
         _replace(page, self.to_markdown().encode())
@@ -233,4 +236,5 @@ class Report:
 def _replace(path: Path, data: bytes) -> None:
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
         tmp.write(data)
+    chmod_default(tmp.name)  # NamedTemporaryFile makes 0600 files
     os.replace(tmp.name, path)

@@ -11,7 +11,12 @@ Example:
     (8, 4)
 """
 
-from gradlab.nn import functional, init, utils
+from gradlab.nn import (
+           functional,
+           init,
+           parallel,  # noqa: E402 - DistributedDataParallel wraps a Module
+           utils,
+)
 from gradlab.nn.containers import Identity, ModuleDict, ModuleList, Sequential
 from gradlab.nn.layers import *  # noqa: F403 - the layers are the package's public names
 from gradlab.nn.layers import __all__ as _layers
@@ -19,4 +24,4 @@ from gradlab.nn.module import Module
 from gradlab.nn.parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Identity", "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential",
-           "functional", "init", "utils", *_layers]
+           "functional", "init", "parallel", "utils", *_layers]

@@ -31,6 +31,15 @@ class _Handle:
         self._hooks.pop(self._key, None)
 
 
+def _refuse_input(module: Module, value: Any) -> None:
+    kind = type(value)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    raise TypeError(
+        f"{type(module).__name__}: argument 'input' (position 1) must be Tensor, not {name} "
+        "(convert it with gradlab.tensor(...) or gradlab.from_numpy(...))"
+    )
+
+
 class Module(StateDictMixin):
     """Base class for layers and models.
 
@@ -53,6 +62,13 @@ class Module(StateDictMixin):
 
     _version = 1
     training: bool
+    # gradlab's own layers take a Tensor first (containers and user modules
+    # may take anything): checked on every call, one isinstance
+    _input_must_be_tensor = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._input_must_be_tensor = cls.__module__.startswith("gradlab.nn.layers")
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -70,6 +86,8 @@ class Module(StateDictMixin):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._input_must_be_tensor and args and not isinstance(args[0], Tensor):
+            _refuse_input(self, args[0])
         if not self._forward_hooks and not self._forward_pre_hooks:
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):

@@ -14,7 +14,14 @@ written atomically) holding:
   in the running epoch with its partial sums, so that the epoch's logged
   means come out the same;
 - ``grads``: gradients accumulated but not yet applied (with
-  ``grad_accumulation > 1``).
+  ``grad_accumulation > 1``);
+- ``config``: the run's configuration when the Trainer carries one
+  (``trainer.run_config``, set by :func:`gradlab.train.recipe.build`), so
+  that a resume can refuse a configuration file edited since.
+
+``gradlab.save`` stores a SHA-256 checksum of every array, checked when the
+checkpoint is read; :func:`check_finite` refuses a model with nan or
+infinite weights.
 
 Restoring these and iterating on from the next batch reproduces, on the
 CPU, the same arithmetic in the same order as a run that never stopped,
@@ -26,6 +33,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from gradlab import backend, io
 from gradlab.autograd import no_grad
 from gradlab.tensor import Tensor
@@ -33,7 +42,8 @@ from gradlab.tensor import Tensor
 if TYPE_CHECKING:
     from gradlab.train.trainer import Trainer
 
-__all__ = ["load_checkpoint", "read_checkpoint", "save_checkpoint"]
+__all__ = ["check_finite", "load_checkpoint", "read_checkpoint", "remove_stale_temporaries",
+           "save_checkpoint"]
 
 FORMAT = "gradlab.run/1"
 
@@ -70,6 +80,7 @@ def run_state(trainer: Trainer) -> dict[str, Any]:
             "stop_training": trainer.stop_training,
         },
         "grads": grads,
+        "config": getattr(trainer, "run_config", None),
     }
 
 
@@ -92,6 +103,31 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if missing:
         raise ValueError(f"run checkpoint {str(path)!r} is incomplete: it lacks {missing}")
     return state
+
+
+def check_finite(state: dict[str, Any], path: str | Path) -> None:
+    """Refuse a run checkpoint whose model holds nan or infinite values
+    (a diverged run's), naming the file and the first such entry."""
+    for name, value in state["model"].items():
+        array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            bad = "nan" if np.isnan(array).any() else "infinite"
+            raise ValueError(
+                f"run checkpoint {str(path)!r} holds {bad} values in the model's {name!r}: the run "
+                "diverged before it was saved; train again with a lower learning rate (or "
+                "--grad-clip), or use another checkpoint of the run"
+            )
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove the temporary files (``.NAME.*.tmp``) that a process killed
+    while writing a checkpoint or log in ``folder`` left; returns them."""
+    removed = []
+    for tmp in Path(folder).glob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
 
 
 def load_checkpoint(trainer: Trainer, path: str | Path) -> dict[str, Any]:

@@ -12,7 +12,6 @@ do the same::
 
 from __future__ import annotations
 
-import ast
 import copy
 import math
 from dataclasses import dataclass
@@ -28,14 +27,11 @@ from gradlab.data import DataLoader, TensorDataset, datasets, transforms
 from gradlab.optim import lr_scheduler
 from gradlab.train import callbacks as cb
 from gradlab.train import regularizers as reg
+from gradlab.train._errors import ConfigError
+from gradlab.train._recipe_model import build_model, check_model
 from gradlab.train.trainer import Trainer
 
 __all__ = ["DEFAULTS", "ConfigError", "Parts", "build", "build_model", "load_data", "resolve_config"]
-
-
-class ConfigError(ValueError):
-    """A configuration value that is not accepted; the message names the key
-    and the accepted values."""
 
 
 # The default recipe: a small CNN for 8x8 digits (see README, "the main job").
@@ -169,6 +165,11 @@ def resolve_config(*overrides: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             'model.name = \'layers\' needs model.layers, a list such as ["Flatten()", "Linear(64, 10)"]'
         )
+    if config["model"]["layers"] and config["model"]["name"] != "layers":
+        raise ConfigError(
+            f"model.layers is set but model.name = {config['model']['name']!r}, which ignores it; "
+            'add name = "layers" to the [model] table to train the layer list'
+        )
     return config
 
 
@@ -210,6 +211,11 @@ def load_data(config: dict[str, Any]) -> Data:
         }
         splits = loader[name](path)
     (x, y), (x_test, y_test) = splits
+    if x.shape[1:] != x_test.shape[1:]:
+        raise ConfigError(
+            f"data.name = {config['data']['name']!r}: the training samples have shape {x.shape[1:]} "
+            f"but the test samples {x_test.shape[1:]}; expected the same shape in both splits"
+        )
     order = Generator().manual_seed(config["seed"]).permutation(len(x))
     n_val = max(1, int(round(config["data"]["val_fraction"] * len(x))))
     val, train = order[:n_val], order[n_val:]
@@ -223,12 +229,13 @@ def _augmentation(
 ) -> Any:
     aug = config["augmentation"]
     steps: list[Any] = []
-    if aug["translate"] or aug["rotation"]:
+    if aug["translate"] or aug["rotation"] or aug["cutout"]:
         if len(image_shape) != 3:
             raise ConfigError(
-                "augmentation.translate and augmentation.rotation need image inputs (C, H, W); "
+                "augmentation.translate, rotation and cutout need image inputs (C, H, W); "
                 f"this data set has samples of shape {image_shape}; set them to 0"
             )
+        _check_pixels(aug, image_shape)
         if aug["rotation"]:
             shift = (aug["translate"] / image_shape[-2], aug["translate"] / image_shape[-1])
             steps.append(
@@ -249,77 +256,18 @@ def _augmentation(
     return steps[0] if len(steps) == 1 else transforms.Compose(steps)
 
 
-# ------------------------------------------------------------------- model
-def _parse_layer(text: str) -> nn.Module:
-    """``"Conv2d(1, 16, 3, padding=1)"`` -> ``nn.Conv2d(1, 16, 3, padding=1)``:
-    a gradlab.nn layer name and literal arguments (parsed with ``ast``,
-    never evaluated)."""
-    try:
-        call = ast.parse(text.strip(), mode="eval").body
-        if isinstance(call, ast.Name):
-            call = ast.Call(func=call, args=[], keywords=[])
-        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
-            raise ValueError
-        args = [ast.literal_eval(a) for a in call.args]
-        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-    except (SyntaxError, ValueError):
-        raise ConfigError(
-            f"model.layers entry {text!r} is not accepted; expected a gradlab.nn layer with "
-            'literal arguments, such as "Linear(64, 10)" or "ReLU()"'
-        ) from None
-    layer = getattr(nn, call.func.id, None)
-    if not (isinstance(layer, type) and issubclass(layer, nn.Module)):
-        raise ConfigError(f"model.layers entry {text!r}: {call.func.id!r} is not a gradlab.nn layer")
-    try:
-        return layer(*args, **kwargs)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"model.layers entry {text!r}: {error}") from None
-
-
-def build_model(config: dict[str, Any], input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    """The model of ``config["model"]`` for inputs of shape ``input_shape``
-    (one sample, e.g. (1, 8, 8)).
-
-    - ``mlp``: Flatten, then per width in ``hidden``: Linear, BatchNorm1d
-      (if ``batch_norm``), ReLU, Dropout; then Linear to the classes.
-    - ``cnn``: per width in ``channels``: ``convs_per_block`` 3x3 Conv2d
-      (each with BatchNorm2d and ReLU) and a 2x2 max-pool, halving the image; then
-      Flatten, Dropout, the ``hidden`` layers as in the MLP, and Linear.
-    - ``layers``: the list of layer strings, in order.
-    """
-    m = config["model"]
-    bn, p = m["batch_norm"], m["dropout"]
-    if m["name"] == "layers":
-        return nn.Sequential(*[_parse_layer(t) for t in m["layers"]])
-    layers: list[nn.Module] = []
-    if m["name"] == "cnn":
-        if len(input_shape) != 3:
+def _check_pixels(aug: dict[str, Any], image_shape: tuple[int, ...]) -> None:
+    """Shifts and Cutout squares are given in pixels; more than half the
+    image blanks most of it (the model then learns from empty images)."""
+    h, w = image_shape[-2:]
+    limit = min(h, w) // 2
+    for key, option in (("translate", "--translate"), ("cutout", "--cutout")):
+        if aug[key] > limit:
             raise ConfigError(
-                f"model.name = 'cnn' needs image inputs (C, H, W); this data set has samples of "
-                f"shape {input_shape}"
+                f"augmentation.{key} ({option}) = {aug[key]} pixels is too large for this data set's "
+                f"{h}x{w} images: it would blank most of each image; expected at most {limit} pixels "
+                "(half the image side), or 0 for off"
             )
-        c, h, w = input_shape
-        for width in m["channels"]:
-            for _ in range(max(1, m["convs_per_block"])):
-                layers += [nn.Conv2d(c, width, 3, padding=1, bias=not bn)]
-                layers += [nn.BatchNorm2d(width)] if bn else []
-                layers += [nn.ReLU()]
-                c = width
-            if min(h, w) >= 2:
-                layers.append(nn.MaxPool2d(2))
-                h, w = h // 2, w // 2
-        layers += [nn.Flatten(), nn.Dropout(p)]
-        features = c * h * w
-    else:
-        layers.append(nn.Flatten())
-        features = int(np.prod(input_shape))
-    for width in m["hidden"]:
-        layers += [nn.Linear(features, width, bias=not bn)]
-        layers += [nn.BatchNorm1d(width)] if bn else []
-        layers += [nn.ReLU(), nn.Dropout(p)]
-        features = width
-    layers.append(nn.Linear(features, num_classes))
-    return nn.Sequential(*layers)
 
 
 # ----------------------------------------------------------- optimization
@@ -400,6 +348,7 @@ def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: A
     data = load_data(config)
     gradlab.manual_seed(seed)
     model = build_model(config, tuple(data.x_train.shape[1:]), data.num_classes)
+    check_model(model, config, data.x_train[:2], data.num_classes)
     order_gen = Generator().manual_seed(seed + 1)
     aug_gen = Generator().manual_seed(seed + 2)
     augment = _augmentation(config, tuple(data.x_train.shape[1:]), data.num_classes, aug_gen)
@@ -434,6 +383,8 @@ def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: A
                 restore_best_weights=True,
             )
         )
+    # a diverged run stops before the non-finite step is applied
+    callbacks.append(cb.TerminateOnNaN(verbose=False))
     if progress is not None:
         callbacks.append(progress)
     callbacks += list(extra_callbacks)
@@ -441,7 +392,7 @@ def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: A
         run_dir = Path(run_dir)
         callbacks += [
             cb.CSVLogger(run_dir / "metrics.csv"),
-            cb.ModelCheckpoint(run_dir / "best.ckpt", monitor=es["monitor"], save_best_only=True),
+            FiniteBestCheckpoint(run_dir / "best.ckpt", monitor=es["monitor"], save_best_only=True),
             cb.ModelCheckpoint(run_dir / "last.ckpt"),
         ]
     loss = nn.CrossEntropyLoss(label_smoothing=r["label_smoothing"])
@@ -457,4 +408,27 @@ def build(config: dict[str, Any], run_dir: str | Path | None = None, progress: A
         grad_clip=r["grad_clip"] or None,
         device=None if config["device"] == "cpu" else config["device"],
     )
+    trainer.run_config = config  # saved in run checkpoints, compared on resume
     return Parts(config, data, model, trainer, train_loader, val_loader, test_loader)
+
+
+class FiniteBestCheckpoint(cb.ModelCheckpoint):
+    """``best.ckpt``: ModelCheckpoint(save_best_only=True) that never saves
+    a model with a non-finite weight or buffer (BatchNorm's running
+    statistics) or a non-finite monitored value (a diverged run's best
+    model is the last finite one)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = (logs or {}).get(self.monitor.monitor)
+        if value is not None and not math.isfinite(value):
+            return
+        state = self.model.state_dict()
+        if not all(_finite(v.array) for v in state.values() if v.array.dtype.kind in "fc"):
+            return
+        super().on_epoch_end(epoch, logs)
+
+
+def _finite(array: Any) -> bool:
+    from gradlab.backend import array_module
+
+    return bool(array_module(array).isfinite(array).all())

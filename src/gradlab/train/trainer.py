@@ -3,6 +3,7 @@ gradient clipping and accumulation, and exact resume from run checkpoints."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -17,7 +18,7 @@ from gradlab.nn.utils import clip_grad_norm_
 from gradlab.optim import Optimizer
 from gradlab.optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau, Warmup
 from gradlab.tensor import Tensor
-from gradlab.train import _step
+from gradlab.train import _distributed, _step
 from gradlab.train.callbacks.base import Callback, CallbackList
 from gradlab.train.history import History
 from gradlab.train.interrupt import Interrupted, SigintToFlag
@@ -82,6 +83,13 @@ class Trainer:
         loss_weights: for a multitask ``loss_fn``, head -> weight.
         adversarial: an :class:`~gradlab.train.adversarial.AdversarialTraining`
             to train on a mix of clean and adversarial examples.
+        Under ``mpiexec -n N`` (after :func:`gradlab.distributed.init_process_group`)
+        the Trainer trains data-parallel: the model is wrapped in
+        :class:`~gradlab.nn.parallel.DistributedDataParallel`, each rank
+        trains on its share of every batch, epoch metrics are those of the
+        global batches, and only rank 0 writes checkpoints and runs the
+        callbacks that print or write files (see
+        :mod:`gradlab.train._distributed`).
         generators: every explicit ``gradlab.Generator`` the run draws from
             that the Trainer cannot find itself; the Trainer already finds the
             default generator, the model's modules' ``generator`` attributes
@@ -146,6 +154,12 @@ class Trainer:
         self.device = None if device is None else backend.Device(device)
         self.model = model if self.device is None else model.to(self.device)
         self.optimizer = optimizer
+        self.world_size = _distributed.world_size()
+        self._net: Module = self.model  # what a training forward calls
+        if self.world_size > 1:
+            from gradlab.nn.parallel import DistributedDataParallel
+
+            self._net = DistributedDataParallel(self.model, find_unused_parameters=True)
         self.loss_fn = loss_fn
         self.multitask = isinstance(loss_fn, Mapping)
         self.loss_weights = dict(loss_weights or {})
@@ -212,9 +226,12 @@ class Trainer:
         self._interrupt_requested = True
 
     def save_checkpoint(self, path: str | Path) -> Path:
-        """Write the whole run state (see :mod:`gradlab.train.checkpoint`)."""
+        """Write the whole run state (see :mod:`gradlab.train.checkpoint`);
+        in a distributed run only rank 0 writes (all ranks hold the same)."""
         from gradlab.train.checkpoint import save_checkpoint
 
+        if not _distributed.is_main_process():
+            return Path(path)
         return save_checkpoint(self, path)
 
     def load_checkpoint(self, path: str | Path) -> dict[str, Any]:
@@ -266,6 +283,8 @@ class Trainer:
         self.callbacks.on_train_begin({"resumed": resume_from is not None})
         if callback_states is not None:
             self.callbacks.load_state_dict(callback_states)
+        if self.world_size > 1:
+            _distributed.separate_random_streams(self, train_loader)
         with SigintToFlag(self):
             while self.epoch < epochs and not self.stop_training:
                 self._run_epoch(checkpoint_path)
@@ -287,6 +306,9 @@ class Trainer:
             self.batch_in_epoch += 1
             self.global_step += 1
             self.callbacks.on_train_batch_end(index, logs)
+            if self.world_size > 1:  # every rank stops at the same batch
+                self._interrupt_requested, self.stop_training = _distributed.any_rank(
+                    self._interrupt_requested, self.stop_training)
             if self.stop_training:
                 break
             if self._interrupt_requested and not last:
@@ -294,6 +316,8 @@ class Trainer:
                 self._interrupt(checkpoint_path)
         self._epoch_elapsed += time.perf_counter() - started
         if self.grad_accumulation > 1 and self._pending_grads() and not self.stop_training:
+            if self.world_size > 1:  # accumulated under no_sync: average them now
+                _distributed.average_gradients(self.model)
             self._optimizer_step(self.batch_in_epoch - 1, {})  # an epoch's last partial accumulation
         logs = self._epoch_logs()
         if self.val_loader is not None:  # also after an early stop: the callbacks monitor val_*
@@ -318,6 +342,9 @@ class Trainer:
         for path, weights_only in self._pending_saves:
             self._write(path, weights_only)
         self._pending_saves = None
+        if self.world_size > 1:  # a Ctrl-C may reach the ranks on either side of this point
+            self._interrupt_requested, self.stop_training = _distributed.any_rank(
+                self._interrupt_requested, self.stop_training)
         if self._interrupt_requested and self.epoch < self.epochs and not self.stop_training:
             self._interrupt(checkpoint_path)
 
@@ -333,6 +360,8 @@ class Trainer:
     def _write(self, path: str | Path, weights_only: bool) -> None:
         from gradlab import io
 
+        if not _distributed.is_main_process():
+            return
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         if weights_only:
             io.save(self.model.state_dict(), path)
@@ -346,6 +375,12 @@ class Trainer:
     # ------------------------------------------------------------ one batch
     def _train_batch(self, batch: Any, index: int, last: bool) -> dict[str, float]:
         x, target = _step.split_batch(batch, self.device)
+        scale = 1.0
+        if self.world_size > 1:  # this rank's share; see train/_distributed.py
+            n_global = _step.batch_size(x)
+            _distributed.check_share(n_global)
+            x, target = _distributed.share(x, n_global), _distributed.share(target, n_global)
+            scale = self.world_size * _step.batch_size(x) / n_global
         self.last_inputs = x
         n = _step.batch_size(x)
         for reg in self.regularizers:
@@ -355,7 +390,10 @@ class Trainer:
         penalties = [p for p in (reg.penalty(self.model) for reg in self.regularizers) if p is not None]
         for p in penalties:
             total = total + p
-        (total / self.grad_accumulation if self.grad_accumulation > 1 else total).backward()
+        scale /= self.grad_accumulation
+        steps = (index + 1) % self.grad_accumulation == 0 or last
+        with contextlib.nullcontext() if steps or self._net is self.model else self._net.no_sync():
+            (total * scale if scale != 1.0 else total).backward()
         for reg in self.regularizers:
             reg.after_backward(self.model)
         logs = {"loss": float(total.item()), "size": n}
@@ -363,7 +401,7 @@ class Trainer:
             logs["penalty"] = float(sum(float(p.item()) for p in penalties))
         logs.update(parts)
         logs.update(self._metrics(output, target))
-        if (index + 1) % self.grad_accumulation == 0 or last:
+        if steps:
             self._optimizer_step(index, logs)
         for key, value in logs.items():
             if key != "size":
@@ -373,8 +411,8 @@ class Trainer:
 
     def _forward_loss(self, x: Any, target: Any) -> tuple[Any, Tensor, dict[str, float]]:
         if self.adversarial is not None:
-            return self.adversarial.forward_loss(self.model, self.loss_fn, x, target)
-        output = self.model(x)
+            return self.adversarial.forward_loss(self._net, self.loss_fn, x, target)
+        output = self._net(x)
         loss, parts = _step.compute_loss(self.loss_fn, self.loss_weights, output, target, self.multitask)
         return output, loss, parts
 
@@ -400,7 +438,10 @@ class Trainer:
             self.scheduler.step()
 
     def _epoch_logs(self) -> dict[str, float]:
-        return {k: self._sums[k] / self._counts[k] for k in self._sums if self._counts.get(k)}
+        sums, counts = self._sums, self._counts
+        if self.world_size > 1:
+            sums, counts = _distributed.sum_over_ranks(sums, counts)
+        return {k: sums[k] / counts[k] for k in sums if counts.get(k)}
 
     # ------------------------------------------------------- evaluate, predict
     def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:

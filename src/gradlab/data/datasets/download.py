@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from gradlab.io import chmod_default
+
 __all__ = ["download_url", "file_digest", "check_integrity"]
 
 _CHUNK = 1 << 20
@@ -85,6 +87,7 @@ def download_url(url: str, path: str | os.PathLike, checksum: str | None, algori
                 f"checksum mismatch for {path.name} downloaded from {url}: expected the published "
                 f"{algorithm} {checksum.lower()}, got {digest}; the file was not saved to {path}"
             )
+        chmod_default(temporary)  # mkstemp makes 0600 files; the user's umask decides
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -11,6 +11,7 @@ Files may be gzip-compressed or not (recognised by content, not by name).
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -88,7 +89,7 @@ def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.n
                          f"({header} header bytes) but the file has {len(raw)} bytes")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_TYPES[code])
-    needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    needed = math.prod(shape) * dtype.itemsize  # Python ints: a huge header cannot overflow
     found = len(raw) - header
     if found < needed:
         raise ValueError(f"IDX file {path} is truncated: its header declares shape {shape} "
@@ -121,6 +122,7 @@ def _load_idx_dataset(root: str | os.PathLike, name: str, dataset: str, base_url
             if not check_integrity(target, md5) and not (directory / file_name[:-3]).is_file():
                 download_url(base_url + file_name, target, md5, "md5")
     splits = []
+    paths = []
     for prefix in ("train", "t10k"):
         images_path = _locate(directory, f"{prefix}-images-idx3-ubyte", dataset, base_url)
         labels_path = _locate(directory, f"{prefix}-labels-idx1-ubyte", dataset, base_url)
@@ -134,7 +136,18 @@ def _load_idx_dataset(root: str | os.PathLike, name: str, dataset: str, base_url
         x = images[:, None]
         x = to_unit(x) if scale else x
         splits.append(Split(x, labels.astype(np.int64)))
+        paths.append(images_path)
+    (train_x, _), (test_x, _) = splits
+    if train_x.shape[1:] != test_x.shape[1:]:
+        raise ValueError(
+            f"{dataset}: the training images ({paths[0]}) are {_size(train_x)} but the test images "
+            f"({paths[1]}) are {_size(test_x)}; expected the same image size in both splits"
+        )
     return Splits(*splits)
+
+
+def _size(x: np.ndarray) -> str:
+    return "x".join(map(str, x.shape[2:])) if x.ndim == 4 else f"of shape {x.shape[1:]}"
 
 
 def mnist(root: str | os.PathLike, download: bool = False, base_url: str = MNIST_URL,

@@ -147,6 +147,12 @@ class Cutout(BatchTransform):
 
     def _apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n, _, h, w = x.shape
+        if self.size > min(h, w):
+            # a patch wider than the image blanks all or most of every image
+            raise ValueError(
+                f"Cutout: size = {self.size} pixels is larger than the {h}x{w} images; expected at "
+                f"most {min(h, w)} (the paper cuts about half the side: {min(h, w) // 2})"
+            )
         cy = rng.integers(0, h, size=(n, self.n_holes))
         cx = rng.integers(0, w, size=(n, self.n_holes))
         y0, x0 = cy - self.size // 2, cx - self.size // 2

@@ -43,6 +43,7 @@ from gradlab.nn.layers.pooling import (
     MaxPool2d,
 )
 from gradlab.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from gradlab.nn.layers.sync_batchnorm import SyncBatchNorm
 from gradlab.nn.layers.transformer import (
     Transformer,
     TransformerDecoder,
@@ -59,7 +60,7 @@ __all__ = [
     "Hardtanh", "HuberLoss", "L1Loss", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
     "MSELoss", "MaxPool1d", "MaxPool2d", "Maxout", "MultiMarginLoss", "NLLLoss", "PReLU", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus",
-    "StochasticDepth", "Swish", "Tanh", "Unflatten",
+    "StochasticDepth", "SyncBatchNorm", "Swish", "Tanh", "Unflatten",
     # issue 18
     "ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention", "Transformer", "TransformerDecoder",
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Upsample",

@@ -8,6 +8,7 @@ from gradlab.train.callbacks.lr_monitor import LearningRateMonitor
 from gradlab.train.callbacks.model_checkpoint import ModelCheckpoint
 from gradlab.train.callbacks.progress import ProgressBar
 from gradlab.train.callbacks.snapshot import SnapshotEnsemble, snapshot_lr
+from gradlab.train.callbacks.tensorboard import TensorBoard
 from gradlab.train.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ModelCheckpoint",
     "ProgressBar",
     "SnapshotEnsemble",
+    "TensorBoard",
     "TerminateOnNaN",
     "snapshot_lr",
 ]

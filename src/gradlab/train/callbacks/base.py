@@ -8,6 +8,8 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from gradlab.distributed import get_rank
+
 if TYPE_CHECKING:
     from gradlab.nn import Module
     from gradlab.train.trainer import Trainer
@@ -35,9 +37,14 @@ class Callback:
     ``self.trainer`` and ``self.model`` are set by the Trainer. A callback
     with state that a resumed run needs returns it from ``state_dict`` (it
     is saved in run checkpoints) and takes it back in ``load_state_dict``.
+
+    In a distributed run every rank calls every callback, except those
+    whose ``main_process_only`` is true (they print or write files): only
+    rank 0 calls those.
     """
 
     trainer: Trainer | None = None
+    main_process_only: bool = False
 
     def set_trainer(self, trainer: Trainer) -> None:
         self.trainer = trainer
@@ -99,8 +106,10 @@ class CallbackList:
             raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> None:
+            main = get_rank() == 0
             for cb in self.callbacks:
-                getattr(cb, name)(*args, **kwargs)
+                if main or not cb.main_process_only:
+                    getattr(cb, name)(*args, **kwargs)
 
         return call
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gradlab.io import chmod_default
 from gradlab.train.callbacks.base import Callback
 
 __all__ = ["CSVLogger", "JSONLogger"]
@@ -21,6 +22,7 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", newline="") as f:
             f.write(text)
+        chmod_default(tmp)  # mkstemp makes 0600 files; the user's umask decides
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -33,6 +35,8 @@ class _RowLogger(Callback):
     (atomically), so that the file always matches the run, a resumed one
     included."""
 
+    main_process_only = True  # prints / writes: rank 0 only in a distributed run
+
     def __init__(self, filename: str | Path, append: bool = False) -> None:
         self.filename = Path(filename)
         self.append = append
@@ -44,7 +48,7 @@ class _RowLogger(Callback):
         self._before = self.filename.read_text() if self.append and self.filename.is_file() else ""
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        row = {"epoch": epoch}
+        row = {"epoch": epoch + 1}
         row.update({k: v for k, v in (logs or {}).items() if k != "size"})
         self.rows.append(row)
         self.filename.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +66,8 @@ class _RowLogger(Callback):
 
 
 class CSVLogger(_RowLogger):
-    """One CSV row per epoch: ``epoch`` (0-based, as Keras) and every logged
+    """One CSV row per epoch: ``epoch`` (counted from 1, as the progress lines
+    and ModelCheckpoint's ``{epoch}``; Keras counts from 0) and every logged
     value (Keras's ``CSVLogger``). The header is the union of the names seen.
 
     Args:
@@ -90,8 +95,8 @@ class CSVLogger(_RowLogger):
 
 
 class JSONLogger(_RowLogger):
-    """One JSON object per line and epoch (JSON lines); nan and inf are
-    written as null."""
+    """One JSON object per line and epoch (JSON lines; ``epoch`` counted
+    from 1); nan and inf are written as null."""
 
     def _render(self) -> str:
         def clean(v: Any) -> Any:

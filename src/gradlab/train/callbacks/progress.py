@@ -37,6 +37,8 @@ class ProgressBar(Callback):
             ``stream.isatty()``.
     """
 
+    main_process_only = True  # prints / writes: rank 0 only in a distributed run
+
     def __init__(self, stream: TextIO | None = None, bar: bool | None = None) -> None:
         self.stream = stream
         self.bar = bar

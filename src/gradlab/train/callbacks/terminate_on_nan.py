@@ -20,13 +20,20 @@ class TerminateOnNaN(Callback):
     parameter that holds a non-finite value; else the first layer (in
     forward order) whose output on the offending batch is non-finite; else
     the first parameter whose gradient is non-finite; else the loss function
-    itself (e.g. log of 0). ``self.stopped_batch`` is the offending batch's 0-based index in the run.
+    itself (e.g. log of 0). ``self.stopped_batch`` is the offending batch's
+    0-based index in the run; ``self.where`` says where it happened (epoch
+    and batch counted from 1, as the progress lines), and :meth:`message`
+    gives the whole diagnosis with the likely cause and the usual remedy (the
+    :class:`~gradlab.diagnostics.HealthMonitor`'s ``diverging_loss`` and
+    ``exploding_gradients`` rules).
     """
 
     def __init__(self, verbose: bool = True) -> None:
         self.verbose = verbose
         self.culprit: str | None = None
         self.stopped_batch: int | None = None
+        self.where: str | None = None
+        self.values: str | None = None
 
     def on_before_optimizer_step(self, batch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -35,12 +42,27 @@ class TerminateOnNaN(Callback):
             return
         self.culprit = self._diagnose(loss)
         self.stopped_batch = self.trainer.global_step
+        self.where = f"epoch {self.trainer.epoch + 1}, batch {batch + 1}"
+        self.values = f"loss {loss}, gradient norm {norm}"
         self.trainer.stop_training = True
         if self.verbose:
-            print(
-                f"TerminateOnNaN: non-finite loss {loss} at batch {batch} of epoch "
-                f"{self.trainer.epoch + 1}; first non-finite: {self.culprit}"
-            )
+            print(f"TerminateOnNaN: {self.message()}")
+
+    def message(self) -> str:
+        """The diagnosis in one line: where, what, the likely cause and the
+        remedy (empty before a stop)."""
+        if self.where is None:
+            return ""
+        from gradlab.diagnostics.rules import REMEDIES
+
+        lr = self.trainer.optimizer.param_groups[0]["lr"] if self.trainer is not None else None
+        rate = f" (learning rate {lr:.3g} at that step)" if lr is not None else ""
+        _, remedy = REMEDIES["diverging_loss"]
+        return (
+            f"training diverged at {self.where}: {self.values}; first non-finite value: "
+            f"{self.culprit}. Likely cause: a learning rate too high for this model{rate}, "
+            f"or exploding gradients. Remedy: {remedy}"
+        )
 
     def _diagnose(self, loss: float) -> str:
         model = self.model
@@ -76,10 +98,12 @@ class TerminateOnNaN(Callback):
         return "the loss function (its inputs are finite)" if not math.isfinite(loss) else "the gradient norm"
 
     def state_dict(self) -> dict[str, Any]:
-        return {"culprit": self.culprit, "stopped_batch": self.stopped_batch}
+        return {"culprit": self.culprit, "stopped_batch": self.stopped_batch, "where": self.where,
+                "values": self.values}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.culprit, self.stopped_batch = state["culprit"], state["stopped_batch"]
+        self.where, self.values = state.get("where"), state.get("values")
 
 
 def _finite(array: Any) -> bool:

@@ -11,6 +11,7 @@ from gradlab.utils.data.dataset import (
     TensorDataset,
     random_split,
 )
+from gradlab.utils.data.distributed import DistributedSampler
 from gradlab.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -21,7 +22,7 @@ from gradlab.utils.data.sampler import (
 )
 
 __all__ = [
-    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
-    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
-    "default_collate", "default_convert", "get_worker_info", "random_split",
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset",
+    "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+    "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split",
 ]

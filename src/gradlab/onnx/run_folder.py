@@ -1,0 +1,55 @@
+"""``gradlab export RUN model.onnx``: the model of a run folder as ONNX."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import gradlab
+from gradlab.onnx.export import export
+
+__all__ = ["export_run"]
+
+
+def export_run(target: str | Path, path: str | Path, opset_version: int = 17, out: Any = None) -> Path:
+    """Export the model of a run folder (its ``best.ckpt``, else ``last.ckpt``)
+    or of one checkpoint file in a run folder to the ONNX file ``path``, with
+    a dynamic batch size (``input`` (N, ...) -> ``output`` (N, classes)).
+    EMA averages in the checkpoint, if any, are what is exported, as
+    ``gradlab evaluate`` evaluates them."""
+    from gradlab.train import recipe
+    from gradlab.train.callbacks._weights import load_state
+    from gradlab.train.checkpoint import read_checkpoint
+    from gradlab.train.run import read_config
+
+    out = out or sys.stdout
+    target = Path(target)
+    if target.is_dir():
+        run_dir = target
+        checkpoint = next((run_dir / n for n in ("best.ckpt", "last.ckpt") if (run_dir / n).is_file()), None)
+        if checkpoint is None:
+            raise FileNotFoundError(f"{str(run_dir)!r} holds no best.ckpt or last.ckpt")
+    elif target.is_file():
+        run_dir, checkpoint = target.parent, target
+    else:
+        raise FileNotFoundError(f"{str(target)!r} is neither a run folder nor a checkpoint file")
+    config = read_config(run_dir)
+    data = recipe.load_data(config)
+    model = recipe.build_model(config, tuple(data.x_train.shape[1:]), data.num_classes)
+    state = read_checkpoint(checkpoint)
+    try:
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError, ValueError) as error:
+        raise ValueError(
+            f"checkpoint {str(checkpoint)!r} does not match the model of {run_dir}/config.toml: {error}"
+        ) from None
+    for saved in state["callbacks"]:
+        if saved["type"] == "EMA":
+            load_state(model, saved["state"]["shadow"])
+    example = gradlab.tensor(data.x_test[:1])
+    export(model, example, path, input_names=["input"], output_names=["output"],
+           dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=opset_version)
+    out.write(f"{checkpoint} -> {path} (input: batch x {' x '.join(map(str, data.x_train.shape[1:]))}, "
+              f"output: batch x {data.num_classes} logits)\n")
+    return Path(path)
