@@ -10,8 +10,9 @@ Tensors only at the end of a batch. Randomness always comes from an explicit
 """
 
 from gradlab.data import datasets, transforms
+from gradlab.data.collate import default_collate
 from gradlab.data.dataset import Dataset, Subset, TensorDataset, random_split
-from gradlab.data.loader import DataLoader, default_collate
+from gradlab.data.loader import DataLoader
 
 __all__ = [
     "DataLoader", "Dataset", "Subset", "TensorDataset", "datasets", "default_collate", "random_split",

@@ -17,7 +17,7 @@ import numpy as np
 from gradlab.backend import Generator, default_generator
 from gradlab.data._arrays import to_host
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split"]
+__all__ = ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split"]
 
 
 class Dataset:
@@ -34,6 +34,52 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of datasets that are a stream of samples: subclasses define
+    ``__iter__`` (and may define ``__len__``). A ``DataLoader`` batches the
+    samples in the order the stream gives them (no sampler, no shuffle)."""
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead of indexing")
+
+    def __add__(self, other: Any) -> Any:
+        raise TypeError("IterableDatasets cannot be concatenated with +; use itertools.chain")
+
+
+class ConcatDataset(Dataset):
+    """The samples of several map-style datasets one after the other."""
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise ValueError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += n
+        if index >= n:
+            raise IndexError(f"index {index} is out of range for a ConcatDataset of length {n}")
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = 0 if which == 0 else self.cumulative_sizes[which - 1]
+        return self.datasets[which][index - start]
 
 
 def _as_array(value: Any, position: int) -> np.ndarray:

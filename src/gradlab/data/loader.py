@@ -1,4 +1,5 @@
-"""``DataLoader``: batches from a dataset, in an order fixed by a generator.
+"""``DataLoader``: batches from a dataset, in an order fixed by a sampler and
+its generator, as ``torch.utils.data.DataLoader``.
 
 The loader works on NumPy arrays throughout (fetch, collate, per-batch
 transform) and turns the arrays of a finished batch into gradlab Tensors only
@@ -8,68 +9,26 @@ at the very end, so augmentation never touches the engine.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from gradlab.backend import Generator, default_generator
-from gradlab.creation import from_numpy
-from gradlab.data._arrays import to_host
-from gradlab.data.dataset import Dataset, supports_get_batch
-from gradlab.tensor import Tensor
+from gradlab.data.collate import collate_arrays, default_collate, default_convert, to_tensors
+from gradlab.data.dataset import Dataset, IterableDataset, supports_get_batch
+from gradlab.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = ["DataLoader", "default_collate"]
 
-
-def default_collate(samples: list[Any]) -> Any:
-    """Stack a list of samples into one batch of NumPy arrays, keeping the
-    structure of a sample (tuple, list, dict), as PyTorch's
-    ``default_collate`` does with tensors.
-
-    Arrays are stacked along a new first axis; Python ints become int64,
-    floats float64 and bools bool arrays (PyTorch's choices); strings stay a
-    list. gradlab Tensors are stacked as their arrays.
-    """
-    if not samples:
-        raise ValueError("default_collate got an empty list of samples")
-    first = samples[0]
-    if isinstance(first, Tensor):
-        return np.stack([to_host(s) for s in samples])
-    if isinstance(first, (np.ndarray, np.generic)):
-        return np.stack(samples)
-    if isinstance(first, bool):
-        return np.asarray(samples, dtype=np.bool_)
-    if isinstance(first, int):
-        return np.asarray(samples, dtype=np.int64)
-    if isinstance(first, float):
-        return np.asarray(samples, dtype=np.float64)
-    if isinstance(first, str):
-        return list(samples)
-    if isinstance(first, Mapping):
-        return {key: default_collate([s[key] for s in samples]) for key in first}
-    if isinstance(first, (tuple, list)):
-        if any(len(s) != len(first) for s in samples):
-            raise RuntimeError("default_collate: each sample in a batch must have the same number of fields")
-        columns = [default_collate(list(column)) for column in zip(*samples)]
-        return columns if isinstance(first, list) else tuple(columns)
-    raise TypeError(
-        "default_collate: samples must be arrays, numbers, strings, tuples, lists or dicts, "
-        f"got {type(first).__name__}"
-    )
-
-
-def _to_tensors(batch: Any) -> Any:
-    """Replace every NumPy array in a (nested) batch by a gradlab Tensor."""
-    if isinstance(batch, np.ndarray):
-        return from_numpy(np.ascontiguousarray(batch))
-    if isinstance(batch, tuple):
-        return tuple(_to_tensors(b) for b in batch)
-    if isinstance(batch, list):
-        return [_to_tensors(b) for b in batch]
-    if isinstance(batch, dict):
-        return {k: _to_tensors(v) for k, v in batch.items()}
-    return batch
+_RANDOM_SAMPLERS = (RandomSampler, SubsetRandomSampler, WeightedRandomSampler)
 
 
 def _transform_generators(transform: Any) -> list[Generator]:
@@ -85,44 +44,109 @@ def _transform_generators(transform: Any) -> list[Generator]:
     return found
 
 
+def _sampler_generator(sampler: Any) -> Generator | None:
+    """The generator a sampler draws its order from (None: it draws nothing
+    that gradlab knows of)."""
+    if isinstance(sampler, _RANDOM_SAMPLERS):
+        return default_generator if sampler.generator is None else sampler.generator
+    gen = getattr(sampler, "generator", None)
+    return gen if isinstance(gen, Generator) else None
+
+
+def _check_arguments(dataset: Any, batch_size: Any, shuffle: Any, sampler: Any, batch_sampler: Any,
+                     num_workers: Any, drop_last: Any, timeout: Any, generator: Any, collate_fn: Any,
+                     transform: Any, prefetch_factor: Any, persistent_workers: Any) -> None:
+    """PyTorch's argument checks and mutual exclusions, with its messages."""
+    if isinstance(dataset, IterableDataset):
+        if shuffle not in (False, None):
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, "
+                             f"but got shuffle={shuffle!r}")
+        if sampler is not None:
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, "
+                             f"but got sampler={sampler!r}")
+        if batch_sampler is not None:
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler option, "
+                             f"but got batch_sampler={batch_sampler!r}")
+    elif not hasattr(dataset, "__getitem__"):
+        raise TypeError(f"dataset must define __getitem__ (a map-style dataset) or be an IterableDataset, "
+                        f"got {type(dataset).__name__}")
+    is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if batch_size is not None and (not is_int or batch_size <= 0):
+        raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size!r}")
+    if shuffle is not None and not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle must be a bool or None, got {shuffle!r}")
+    if not isinstance(drop_last, bool):
+        raise TypeError(f"drop_last must be a bool, got {drop_last!r}")
+    if sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+        raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                         "and drop_last")
+    if batch_size is None and drop_last:
+        raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with "
+                         "drop_last")
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+        raise ValueError(f"num_workers option should be non-negative; use num_workers=0 to disable "
+                         f"multiprocessing. Got num_workers={num_workers!r}")
+    if timeout < 0:
+        raise ValueError(f"timeout option should be non-negative, got timeout={timeout!r}")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing. let "
+                         "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a gradlab.Generator or None, got {type(generator).__name__}")
+    if collate_fn is not None and not callable(collate_fn):
+        raise TypeError(f"collate_fn must be callable, got {type(collate_fn).__name__}")
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform must be callable, got {type(transform).__name__}")
+
+
 class DataLoader:
     """Iterate over a dataset in batches, as ``torch.utils.data.DataLoader``.
 
-    Each epoch (each ``iter(loader)``) visits every sample once. With
-    ``shuffle=True`` the order is ``generator.permutation(len(dataset))``
-    drawn at the start of the epoch, so the same generator seed gives the same
-    order. Samples are fetched, collated into NumPy arrays, passed through
-    ``transform`` (per batch), and every array of the batch is finally
-    turned into a gradlab Tensor.
+    The order comes from ``sampler`` (default: ``RandomSampler`` over the
+    dataset with ``generator`` if ``shuffle``, else ``SequentialSampler``),
+    grouped by ``batch_sampler`` (default: ``BatchSampler(sampler,
+    batch_size, drop_last)``). Samples are fetched, collated into NumPy
+    arrays, passed through ``transform`` (per batch) and every array of the
+    batch is finally turned into a gradlab Tensor. A sample that is a tuple
+    gives a batch that is a list (``[inputs, targets]``), as PyTorch's.
 
     Args:
-        dataset: a map-style dataset. If it has ``get_batch(indices)`` (as
-            ``TensorDataset`` does) and no ``collate_fn`` is given, a whole
-            batch is fetched with one fancy index.
-        batch_size: samples per batch.
-        shuffle: reshuffle at every epoch.
-        drop_last: drop the last batch if it is smaller than ``batch_size``.
-        generator: the random source of the order (default
-            ``gradlab.default_generator``).
+        dataset: a map-style dataset (``__getitem__``; ``__len__`` for the
+            default samplers) or an ``IterableDataset``. A dataset with
+            ``get_batch(indices)`` (as ``TensorDataset``) and no
+            ``collate_fn`` is fetched a whole batch at a time.
+        batch_size: samples per batch; None turns automatic batching off
+            (each sample is converted on its own, as PyTorch).
+        shuffle: a new random order at every epoch.
+        sampler, batch_sampler: custom orders (mutually exclusive with
+            shuffle; batch_sampler also with batch_size and drop_last).
         collate_fn: turns a list of samples into a batch (default
-            ``default_collate``).
+            ``default_collate``'s rules).
+        drop_last: drop the last batch if it is smaller than ``batch_size``.
+        generator: the random source of the default ``RandomSampler``
+            (default ``gradlab.default_generator``).
         transform: a per-batch transform. It receives the first field of the
             batch (the inputs) and returns new inputs; a transform whose
             ``mixes_targets`` is true (MixUp, CutMix, or a Compose holding
-            one) receives ``(x, y)`` — the first two fields — and returns
-            ``(x, soft_targets)``. gradlab's addition: PyTorch puts
-            transforms on datasets, per sample.
-        num_workers, pin_memory: accepted so that PyTorch code runs
-            unchanged, and ignored: gradlab loads in the calling process
-            (batches are vectorized NumPy work), so results do not depend
-            on them.
+            one) receives ``(x, y)`` and returns ``(x, soft_targets)``.
+            gradlab's addition: PyTorch puts transforms on datasets.
+        num_workers, pin_memory, timeout, worker_init_fn,
+            multiprocessing_context, prefetch_factor, persistent_workers,
+            pin_memory_device, in_order: accepted (and checked) so that
+            PyTorch code runs unchanged; gradlab loads in the calling
+            process (batches are vectorized NumPy work), so results do not
+            depend on them.
 
-    Resuming: ``state_dict()`` records the epoch's order (as the generator
-    state it was drawn from), how many batches were handed out, and the
-    current state of the loader's and the transform's generators (JSON-able).
-    After ``load_state_dict`` the next ``iter(loader)`` yields the remaining
-    batches of the interrupted epoch, with the same augmentation draws as an
-    uninterrupted run, then later epochs continue as if never stopped.
+    Resuming: ``state_dict()`` records the epoch's order (as the state of the
+    sampler's generator it was drawn from), how many batches were handed out,
+    and the current state of the sampler's and the transform's generators
+    (JSON-able). After ``load_state_dict`` the next ``iter(loader)`` yields
+    the remaining batches of the interrupted epoch, with the same
+    augmentation draws as an uninterrupted run.
 
     Example:
         >>> from gradlab.data import TensorDataset
@@ -134,63 +158,94 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset: Dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        generator: Generator | None = None,
-        collate_fn: Callable[[list[Any]], Any] | None = None,
-        transform: Callable[..., Any] | None = None,
+        dataset: Dataset | Iterable,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Sampler | Iterable | None = None,
+        batch_sampler: Sampler | Iterable | None = None,
         num_workers: int = 0,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
         pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+        generator: Generator | None = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+        transform: Callable[..., Any] | None = None,
     ) -> None:
-        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
-            raise TypeError(f"dataset must define __getitem__ and __len__, got {type(dataset).__name__}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-            raise ValueError("batch_size should be a positive integer value, "
-                             f"but got batch_size={batch_size!r}")
-        if not isinstance(shuffle, bool):
-            raise TypeError(f"shuffle must be a bool, got {shuffle!r}")
-        if not isinstance(drop_last, bool):
-            raise TypeError(f"drop_last must be a bool, got {drop_last!r}")
-        if generator is not None and not isinstance(generator, Generator):
-            raise TypeError(f"generator must be a gradlab.Generator or None, got {type(generator).__name__}")
-        if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(f"collate_fn must be callable, got {type(collate_fn).__name__}")
-        if transform is not None and not callable(transform):
-            raise TypeError(f"transform must be callable, got {type(transform).__name__}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
-            raise ValueError(f"num_workers option should be non-negative; got num_workers={num_workers!r}")
+        _check_arguments(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, drop_last,
+                         timeout, generator, collate_fn, transform, prefetch_factor, persistent_workers)
         self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.num_workers, self.pin_memory, self.timeout = int(num_workers), pin_memory, timeout
+        self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
+        self.persistent_workers = persistent_workers
         self.generator = generator
         self.collate_fn = collate_fn
         self.transform = transform
+        self.shuffle = bool(shuffle)
+        self._iterable = isinstance(dataset, IterableDataset)
+        if batch_sampler is not None:
+            batch_size, drop_last = None, False
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.drop_last = drop_last
+        if self._iterable:
+            sampler = None
+        elif sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_sampler is None and self.batch_size is not None and not self._iterable:
+            batch_sampler = BatchSampler(sampler, self.batch_size, drop_last)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self._epoch = 0                 # epochs completed
         self._order_state: dict | None = None  # generator state the running epoch's order came from
         self._batches_yielded = 0       # batches of the running epoch handed out
         self._resume: tuple[dict | None, int] | None = None
 
     # -- order ---------------------------------------------------------------
-    def _generator(self) -> Generator:
-        return default_generator if self.generator is None else self.generator
+    def _order_generator(self) -> Generator | None:
+        source = self.batch_sampler.sampler if isinstance(self.batch_sampler, BatchSampler) else \
+            self.batch_sampler if self.batch_sampler is not None else self.sampler
+        return _sampler_generator(source)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        if self._iterable:
+            n = len(self.dataset)  # TypeError for an iterable dataset without a length, as PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
-    def _draw_order(self, generator: Generator) -> np.ndarray:
-        n = len(self.dataset)
-        return generator.permutation(n) if self.shuffle else np.arange(n)
+    def _draw_batches(self) -> list[Any]:
+        """This epoch's index batches (drawing the order from the sampler)."""
+        bs = self.batch_sampler
+        if type(bs) is BatchSampler and type(bs.sampler) in (SequentialSampler, RandomSampler,
+                                                             WeightedRandomSampler):
+            order = bs.sampler._indices()  # one vectorized draw instead of a Python loop
+            stop = len(order) - len(order) % bs.batch_size if bs.drop_last else len(order)
+            return [order[i:i + bs.batch_size] for i in range(0, stop, bs.batch_size)]
+        if bs is None:  # batch_size=None: one sample at a time
+            return list(self.sampler)
+        return [list(batch) for batch in bs]
 
     # -- batches -------------------------------------------------------------
-    def _fetch(self, indices: np.ndarray) -> Any:
+    def _collate(self, samples: list[Any]) -> Any:
+        if self.collate_fn is None or self.collate_fn is default_collate:
+            return collate_arrays(samples)
+        return self.collate_fn(samples)
+
+    def _fetch(self, indices: Any) -> Any:
+        if self.batch_size is None and self.batch_sampler is None:
+            sample = self.dataset[indices]
+            return default_convert(sample) if self.collate_fn is None else self.collate_fn(sample)
         if self.collate_fn is None and supports_get_batch(self.dataset):
-            return self.dataset.get_batch(indices)
-        samples = [self.dataset[int(i)] for i in indices]
-        return (self.collate_fn or default_collate)(samples)
+            return list(self.dataset.get_batch(np.asarray(indices, dtype=np.int64)))
+        index_list = indices.tolist() if isinstance(indices, np.ndarray) else indices
+        return self._collate([self.dataset[i] for i in index_list])
 
     def _apply_transform(self, batch: Any) -> Any:
         transform = self.transform
@@ -204,8 +259,8 @@ class DataLoader:
         if isinstance(batch, (tuple, list)):
             if mixes:
                 x, y = transform(batch[0], batch[1])
-                return (x, y, *batch[2:])
-            return (transform(batch[0]), *batch[1:])
+                return type(batch)((x, y, *batch[2:]))
+            return type(batch)((transform(batch[0]), *batch[1:]))
         if isinstance(batch, np.ndarray):
             return transform(batch)
         raise TypeError(
@@ -213,48 +268,67 @@ class DataLoader:
             f"got {type(batch).__name__}"
         )
 
-    def __iter__(self) -> Iterator[Any]:
-        generator = self._generator()
-        if self._resume is not None:
-            order_state, skip = self._resume
-            self._resume = None
-        else:
-            order_state, skip = None, 0
-        if order_state is not None:
-            # Redraw the interrupted epoch's order from a scratch generator so
-            # that the live generators keep the states that were restored.
-            order = self._draw_order(Generator().set_state(order_state))
-        else:
-            order_state = generator.get_state() if self.shuffle else None
-            order = self._draw_order(generator)
-        return self._epoch_iter(order, order_state, skip)
+    def _finish(self, batch: Any) -> Any:
+        if self.transform is not None:
+            batch = self._apply_transform(batch)
+        return to_tensors(batch)
 
-    def _epoch_iter(self, order: np.ndarray, order_state: dict | None, skip: int) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Any]:
+        if self._iterable:
+            return self._iterable_epoch()
+        generator = self._order_generator()
+        order_state, skip = self._resume if self._resume is not None else (None, 0)
+        self._resume = None
+        if order_state is not None and generator is not None:
+            # Redraw the interrupted epoch's order from its saved state, then
+            # put back the live state that load_state_dict restored.
+            live = generator.get_state()
+            generator.set_state(order_state)
+            batches = self._draw_batches()
+            generator.set_state(live)
+        else:
+            order_state = generator.get_state() if generator is not None else None
+            batches = self._draw_batches()
+        return self._epoch_iter(batches, order_state, skip)
+
+    def _epoch_iter(self, batches: list[Any], order_state: dict | None, skip: int) -> Iterator[Any]:
         self._order_state = order_state
         self._batches_yielded = skip
-        bs = self.batch_size
-        for b in range(skip, len(self)):
-            batch = self._fetch(order[b * bs:(b + 1) * bs])
-            if self.transform is not None:
-                batch = self._apply_transform(batch)
+        for b in range(skip, len(batches)):
+            batch = self._finish(self._fetch(batches[b]))
             self._batches_yielded = b + 1
-            yield _to_tensors(batch)
+            yield batch
         self._epoch += 1
         self._order_state = None
         self._batches_yielded = 0
+
+    def _iterable_epoch(self) -> Iterator[Any]:
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield default_convert(sample) if self.collate_fn is None else self.collate_fn(sample)
+            return
+        samples: list[Any] = []
+        for sample in self.dataset:
+            samples.append(sample)
+            if len(samples) == self.batch_size:
+                yield self._finish(self._collate(samples))
+                samples = []
+        if samples and not self.drop_last:
+            yield self._finish(self._collate(samples))
 
     # -- checkpointing -------------------------------------------------------
     def state_dict(self) -> dict:
         """The position in the current epoch and the random states, as a
         JSON-serialisable dict."""
         in_epoch = self._batches_yielded > 0
+        generator = self._order_generator()
         return {
             "epoch": self._epoch,
             "batches_yielded": self._batches_yielded if in_epoch else 0,
             "order_state": self._order_state if in_epoch else None,
             "shuffle": self.shuffle,
-            # A loader that never shuffles never draws: it leaves the generator alone.
-            "generator_state": self._generator().get_state() if self.shuffle else None,
+            # A loader whose sampler never draws leaves the generator alone.
+            "generator_state": generator.get_state() if generator is not None else None,
             "transform_generator_states": [g.get_state() for g in _transform_generators(self.transform)],
         }
 
@@ -278,8 +352,9 @@ class DataLoader:
         if len(saved) != len(gens):
             raise ValueError(f"state_dict holds {len(saved)} transform generator state(s), "
                              f"this loader's transform has {len(gens)}")
-        if self.shuffle and state["generator_state"] is not None:
-            self._generator().set_state(state["generator_state"])
+        generator = self._order_generator()
+        if generator is not None and state["generator_state"] is not None:
+            generator.set_state(state["generator_state"])
         for gen, gen_state in zip(gens, saved):
             gen.set_state(gen_state)
         self._epoch = int(state["epoch"])
@@ -288,5 +363,6 @@ class DataLoader:
         self._batches_yielded = skip
 
     def __repr__(self) -> str:
-        return (f"DataLoader(dataset={type(self.dataset).__name__}(len={len(self.dataset)}), "
+        size = f"len={len(self.dataset)}" if hasattr(self.dataset, "__len__") else "iterable"
+        return (f"DataLoader(dataset={type(self.dataset).__name__}({size}), "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})")

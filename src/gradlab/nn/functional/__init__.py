@@ -18,6 +18,7 @@ from gradlab.nn.functional.activation import (
     swish,
     tanh,
 )
+from gradlab.nn.functional.attention import scaled_dot_product_attention
 from gradlab.nn.functional.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -29,6 +30,7 @@ from gradlab.nn.functional.conv import (
     max_pool1d,
     max_pool2d,
 )
+from gradlab.nn.functional.conv_transpose import conv_transpose1d, conv_transpose2d
 from gradlab.nn.functional.distance import cosine_similarity
 from gradlab.nn.functional.loss import (
     binary_cross_entropy,
@@ -52,6 +54,7 @@ from gradlab.nn.functional.norm import (
     layer_norm,
     stochastic_depth,
 )
+from gradlab.nn.functional.upsample import interpolate, upsample
 from gradlab.ops import one_hot, pad
 
 __all__ = [
@@ -62,4 +65,6 @@ __all__ = [
     "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d",
     "mse_loss", "multi_margin_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6", "selu",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "stochastic_depth", "swish", "tanh",
+    # issue 18
+    "conv_transpose1d", "conv_transpose2d", "interpolate", "scaled_dot_product_attention", "upsample",
 ]

@@ -16,7 +16,9 @@ from gradlab.nn.layers.activation import (
     Swish,
     Tanh,
 )
+from gradlab.nn.layers.attention import MultiheadAttention
 from gradlab.nn.layers.conv import Conv1d, Conv2d
+from gradlab.nn.layers.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from gradlab.nn.layers.dropout import (
     Dropout,
     Dropout1d,
@@ -49,6 +51,14 @@ from gradlab.nn.layers.pooling import (
 )
 from gradlab.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from gradlab.nn.layers.sync_batchnorm import SyncBatchNorm
+from gradlab.nn.layers.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from gradlab.nn.layers.upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "ELU", "GELU", "GRU", "LSTM", "RNN", "SELU", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d",
@@ -59,4 +69,8 @@ __all__ = [
     "MSELoss", "MaxPool1d", "MaxPool2d", "Maxout", "MultiMarginLoss", "NLLLoss", "PReLU", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus",
     "StochasticDepth", "SyncBatchNorm", "Swish", "Tanh", "Unflatten",
+    # issue 18
+    "ConvTranspose1d", "ConvTranspose2d", "MultiheadAttention", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Upsample",
+    "UpsamplingBilinear2d", "UpsamplingNearest2d",
 ]
