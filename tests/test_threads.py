@@ -68,3 +68,14 @@ def test_default_follows_omp_num_threads():
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env.pop("NUMBA_NUM_THREADS", None)
     assert _count_in_fresh_process(env) == ["1"] * 3
+
+
+def test_gradlab_train_threads_setting_covers_numba_too(restore_threads):
+    from gradlab.train.run import blas_threads
+
+    gradlab.set_num_threads(2)
+    with blas_threads(1):
+        assert numba.get_num_threads() == 1 and set(_blas_counts().values()) == {1}
+    assert gradlab.get_num_threads() == 2
+    assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
+    assert set(_blas_counts().values()) == {2}
