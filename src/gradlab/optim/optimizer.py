@@ -4,7 +4,9 @@ semantics (``torch/optim/optimizer.py``).
 
 Each concrete optimizer is this shell around a *pure update*: a small function
 of arrays that changes the parameter and its state in place (the shape optax
-gives its updates). The shell's job is bookkeeping; the update's job is math.
+gives its updates), one fused kernel pass per parameter in
+:mod:`gradlab.kernels.optim`. The shell's job is bookkeeping; the update's
+job is math.
 """
 
 from __future__ import annotations
