@@ -161,3 +161,34 @@ def test_zero_dimensional_and_empty_parameters():
         optim_sgd.sgd_update(p, np.ones(shape), None, first=False, lr=0.5, momentum=0.0,
                              dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False)
         np.testing.assert_array_equal(p, np.full(shape, 1.5))
+
+
+OPTIMIZERS = {
+    "SGD": (optim_sgd, "sgd", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    "Adam": (optim_adam, "adam", dict(amsgrad=True)),
+    "AdamW": (optim_adam, "adam", dict()),
+    "NAdam": (optim_adam, "nadam", dict()),
+    "RMSprop": (optim_adaptive, "rmsprop", dict(centered=True, momentum=0.5)),
+    "Adagrad": (optim_adaptive, "adagrad", dict()),
+    "Adadelta": (optim_adaptive, "adadelta", dict()),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizers_step_through_the_kernels(name, dtype, monkeypatch):
+    import gradlab
+
+    module, update, kwargs = OPTIMIZERS[name]
+
+    def refuse(*args, **kw):
+        raise AssertionError("the reference ran where the kernel should have")
+
+    monkeypatch.setattr(module, f"{update}_reference", refuse)
+    p = gradlab.nn.Parameter(gradlab.ones(4, 3, dtype=getattr(gradlab, dtype)))
+    opt = getattr(gradlab.optim, name)([p], **kwargs)
+    for _ in range(2):
+        p.grad = gradlab.full((4, 3), 0.5, dtype=getattr(gradlab, dtype))
+        opt.step()
+    assert p.dtype == getattr(gradlab, dtype)
+    assert np.all(p.detach().numpy() < 1.0)  # every update moved the weights down the gradient
