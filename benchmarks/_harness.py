@@ -45,9 +45,14 @@ from typing import Any, NoReturn
 
 _parser = argparse.ArgumentParser(add_help=False)
 _parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "2")))
+# (a worker process takes its count from BENCH_THREADS, which its coordinator sets)
 _parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "15")))
 ARGS, _ = _parser.parse_known_args()
 THREADS = ARGS.threads
+if os.environ.get("GRADLAB_BENCH_ROLE") is not None and "BENCH_THREADS" in os.environ:
+    THREADS = int(os.environ["BENCH_THREADS"])
+os.environ["BENCH_THREADS"] = str(THREADS)
+# gradlab.set_num_threads's default follows OMP_NUM_THREADS (Numba and BLAS)
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(THREADS)
 
@@ -108,16 +113,19 @@ class Timing:
 
 
 def measure(cases: list[Case], *, min_time: float = 0.1, warmup: int = 3,
-            repeat: int | None = None) -> list[Timing]:
+            repeat: int | None = None,
+            worker_env: tuple[dict[str, str], dict[str, str]] | None = None) -> list[Timing]:
     """Time every case's two steps in alternating rounds, each side in its
     own worker process (see the module docstring); ``repeat`` rounds per
     side, each calling the step often enough to last ``min_time`` seconds
-    (at least once). In a worker process this serves the coordinator and
-    exits instead of returning."""
+    (at least once). ``worker_env`` adds environment variables to each
+    side's worker (to compare two settings of gradlab against each other,
+    e.g. ``BENCH_THREADS``). In a worker process this serves the
+    coordinator and exits instead of returning."""
     if _ROLE is not None:
         _serve(cases, _SIDES.index(_ROLE), min_time=min_time, warmup=warmup)
     repeat = repeat or ARGS.repeat
-    workers = [_Worker(side) for side in _SIDES]
+    workers = [_Worker(side, extra) for side, extra in zip(_SIDES, worker_env or ({}, {}))]
     try:
         timings = []
         for i in range(len(cases)):
@@ -148,13 +156,14 @@ class _Worker:
     """This benchmark script re-run as one side's worker, spoken to with one
     JSON line per request and per answer."""
 
-    def __init__(self, side: str):
+    def __init__(self, side: str, extra_env: dict[str, str]):
         env = dict(os.environ, GRADLAB_BENCH_ROLE=side)
         if side == "torch":
             # The PyTorch side imports gradlab too (the benchmark module does),
             # which would hand it gradlab's allocator setting; a PyTorch user
             # runs with glibc's defaults (see gradlab.memory).
             env["GRADLAB_RETAIN_FREED_MEMORY"] = os.environ.get("BENCH_TORCH_RETAIN", "0")
+        env.update(extra_env)
         self.side = side
         self.proc = subprocess.Popen([sys.executable, *sys.argv], env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)

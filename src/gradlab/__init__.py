@@ -14,6 +14,7 @@ from gradlab import autograd, cuda, dtypes, ops
 from gradlab import memory  # on import: freed arrays stay mapped for the next step
 from gradlab.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradlab.backend import Device, Generator, default_generator, initial_seed, manual_seed, seed
+from gradlab.threads import get_num_threads, set_num_threads  # on import: one count for Numba and BLAS
 from gradlab.creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
     ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor,

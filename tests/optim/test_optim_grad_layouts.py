@@ -32,11 +32,14 @@ OPTIMIZERS = {
     "rmsprop-nesterov": lambda p: optim.RMSprop(p, lr=1e-3, momentum=0.9, nesterov=True),
     "adagrad": lambda p: optim.Adagrad(p, lr=0.01, lr_decay=0.01, weight_decay=0.01),
     "adadelta": lambda p: optim.Adadelta(p, lr=1.0, weight_decay=0.01),
+    "sgd-momentum-dampening-wd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.2,
+                                                     weight_decay=1e-2),
+    "adadelta-maximize": lambda p: optim.Adadelta(p, weight_decay=1e-2, maximize=True),
 }
 
-# THREADED_MIN (32768 elements in gradlab.optim._kernels) is the one size
-# threshold the optimizer code has: parameters just below it, at it and well
-# above it take different paths
+# THREADED_MIN (32768 elements in the optimizers' old BLAS path) was the
+# size threshold at which a Fortran-ordered gradient was read in the wrong
+# order; the kernels have no threshold, and these sizes keep them honest
 THRESHOLD = 1 << 15
 SHAPES = [(7, 5), (181, 181), (128, THRESHOLD // 128), (500, 784)]
 

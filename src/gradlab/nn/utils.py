@@ -6,9 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from gradlab import ops
 from gradlab.autograd import no_grad
 from gradlab.backend import array_module
+from gradlab.kernels.clip import power_sum, scale_
 from gradlab.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
@@ -35,23 +38,23 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         return Tensor(0.0)
     xp = array_module(grads[0].array)
     if math.isinf(norm_type):
-        norms = [xp.abs(g.array).max() for g in grads]
-        total = xp.max(xp.stack([xp.asarray(n, dtype="float64") for n in norms]))
+        # np.max, not Python's max: a nan anywhere makes the total nan
+        total = float(np.max([float(xp.abs(g.array).max()) if g.array.size else 0.0
+                              for g in grads]))
     else:
-        norms = [xp.sum(xp.abs(g.array.astype("float64")) ** norm_type) for g in grads]
-        total = xp.sum(xp.stack(norms)) ** (1.0 / norm_type)
-    total_value = float(total)
-    if error_if_nonfinite and not math.isfinite(total_value):
+        # sums of powers in float64 (gradlab.kernels.clip), then one root
+        total = sum(power_sum(g.array, norm_type) for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
             "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
             "anyway, set `error_if_nonfinite=False`"
         )
-    coef = max_norm / (total_value + 1e-6)
-    if coef < 1 or not math.isfinite(total_value):
-        with no_grad():
-            for g in grads:
-                g.mul_(coef)
+    coef = max_norm / (total + 1e-6)
+    if coef < 1 or not math.isfinite(total):
+        for g in grads:
+            scale_(g.array, coef)
+            g._version += 1
     return Tensor._make(xp.asarray(total, dtype=grads[0].dtype))
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlab.backend import array_module
-from gradlab.optim._kernels import axpy, scal
+from gradlab.kernels.optim import adadelta_update
 from gradlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -13,34 +12,10 @@ from gradlab.optim.optimizer import (
     check_interval,
     check_nonnegative,
     compat_flags,
-    effective_grad,
 )
 from gradlab.tensor import Tensor
 
-__all__ = ["Adadelta", "adadelta_update"]
-
-
-def adadelta_update(param: Any, grad: Any, square_avg: Any, acc_delta: Any, work: Any,
-                    delta: Any, *, lr: float, rho: float, eps: float, weight_decay: float,
-                    maximize: bool) -> None:
-    """One Adadelta step on arrays, in place on ``param`` and both running
-    averages; ``work`` and ``delta`` are scratch arrays."""
-    xp = array_module(param)
-    g = effective_grad(param, grad, weight_decay, maximize)
-    scal(rho, square_avg)
-    xp.square(g, out=work)
-    axpy(1 - rho, work, square_avg)
-    # delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g
-    xp.add(acc_delta, eps, out=delta)
-    xp.sqrt(delta, out=delta)
-    xp.add(square_avg, eps, out=work)
-    xp.sqrt(work, out=work)
-    xp.divide(delta, work, out=delta)
-    xp.multiply(delta, g, out=delta)
-    scal(rho, acc_delta)
-    xp.multiply(delta, delta, out=work)
-    axpy(1 - rho, work, acc_delta)
-    axpy(-lr, delta, param)
+__all__ = ["Adadelta"]
 
 
 class Adadelta(Optimizer):
@@ -87,6 +62,6 @@ class Adadelta(Optimizer):
             state["acc_delta"] = self._zeros_like(param)
         state["step"] += 1
         adadelta_update(param.array, grad, state["square_avg"].array, state["acc_delta"].array,
-                        self._scratch(param.array), self._scratch(param.array, 1), lr=group["lr"],
+                        lr=group["lr"],
                         rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
                         maximize=group["maximize"])

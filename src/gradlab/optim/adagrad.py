@@ -4,33 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlab.backend import array_module
-from gradlab.optim._kernels import axpy
+from gradlab.kernels.optim import adagrad_update
 from gradlab.optim.optimizer import (
     Optimizer,
     ParamsT,
     check_bool,
     check_nonnegative,
     compat_flags,
-    effective_grad,
 )
 from gradlab.tensor import Tensor
 
-__all__ = ["Adagrad", "adagrad_update"]
-
-
-def adagrad_update(param: Any, grad: Any, state_sum: Any, work: Any, *, step: int, lr: float,
-                   lr_decay: float, eps: float, weight_decay: float, maximize: bool) -> None:
-    """One Adagrad step on arrays, in place on ``param`` and ``state_sum``."""
-    xp = array_module(param)
-    g = effective_grad(param, grad, weight_decay, maximize)
-    clr = lr / (1 + (step - 1) * lr_decay)
-    xp.square(g, out=work)
-    axpy(1.0, work, state_sum)
-    xp.sqrt(state_sum, out=work)
-    xp.add(work, eps, out=work)
-    xp.divide(g, work, out=work)
-    axpy(-clr, work, param)
+__all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
@@ -78,7 +62,6 @@ class Adagrad(Optimizer):
             state["sum"] = self._zeros_like(param)
             state["sum"].array += group["initial_accumulator_value"]
         state["step"] += 1
-        adagrad_update(param.array, grad, state["sum"].array, self._scratch(param.array),
-                       step=state["step"], lr=group["lr"], lr_decay=group["lr_decay"],
-                       eps=group["eps"], weight_decay=group["weight_decay"],
+        adagrad_update(param.array, grad, state["sum"].array, step=state["step"], lr=group["lr"],
+                       lr_decay=group["lr_decay"], eps=group["eps"], weight_decay=group["weight_decay"],
                        maximize=group["maximize"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from gradlab.backend import array_module
-from gradlab.optim._kernels import axpy, scal
+from gradlab.kernels.optim import adam_update
 from gradlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -14,53 +12,10 @@ from gradlab.optim.optimizer import (
     check_bool,
     check_nonnegative,
     compat_flags,
-    effective_grad,
 )
 from gradlab.tensor import Tensor
 
-__all__ = ["Adam", "adam_update"]
-
-
-def update_moments(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, work: Any, *,
-                   lr: float, beta1: float, beta2: float, weight_decay: float,
-                   decoupled_weight_decay: bool, maximize: bool) -> Any:
-    """The part Adam and NAdam share, in place: decoupled decay
-    theta *= 1 - lr * weight_decay (AdamW), then the moments
-    m = beta1 m + (1 - beta1) g and v = beta2 v + (1 - beta2) g^2.
-    Returns g, the gradient used (with any L2 term added)."""
-    if weight_decay != 0 and decoupled_weight_decay:
-        scal(1 - lr * weight_decay, param)
-        weight_decay = 0
-    g = effective_grad(param, grad, weight_decay, maximize)
-    scal(beta1, exp_avg)
-    axpy(1 - beta1, g, exp_avg)
-    scal(beta2, exp_avg_sq)
-    array_module(param).square(g, out=work)
-    axpy(1 - beta2, work, exp_avg_sq)
-    return g
-
-
-def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any | None,
-                work: Any, *, step: int, lr: float, beta1: float, beta2: float, eps: float,
-                weight_decay: float, decoupled_weight_decay: bool, maximize: bool) -> None:
-    """One Adam step on arrays, in place on ``param`` and the moments
-    (``max_exp_avg_sq`` given for AMSGrad). ``work`` is a scratch array."""
-    xp = array_module(param)
-    update_moments(param, grad, exp_avg, exp_avg_sq, work, lr=lr, beta1=beta1, beta2=beta2,
-                   weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
-                   maximize=maximize)
-    second = exp_avg_sq
-    if max_exp_avg_sq is not None:
-        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        second = max_exp_avg_sq
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-    # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps), with sqrt(bc2) moved to the
-    # numerator to save a pass over the data (equal up to rounding)
-    xp.sqrt(second, out=work)
-    xp.add(work, eps * bias_correction2_sqrt, out=work)
-    xp.divide(exp_avg, work, out=work)
-    axpy(-lr * bias_correction2_sqrt / bias_correction1, work, param)
+__all__ = ["Adam"]
 
 
 class Adam(Optimizer):
@@ -124,7 +79,7 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         max_sq = state["max_exp_avg_sq"].array if group["amsgrad"] else None
         adam_update(param.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array, max_sq,
-                    self._scratch(param.array), step=state["step"], lr=group["lr"], beta1=beta1,
+                    step=state["step"], lr=group["lr"], beta1=beta1,
                     beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                     maximize=group["maximize"])

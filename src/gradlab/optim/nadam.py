@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from gradlab.backend import array_module
-from gradlab.optim._kernels import axpy, scal
-from gradlab.optim.adam import update_moments
+from gradlab.kernels.optim import nadam_update
 from gradlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -18,30 +15,7 @@ from gradlab.optim.optimizer import (
 )
 from gradlab.tensor import Tensor
 
-__all__ = ["NAdam", "nadam_update"]
-
-
-def nadam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, work: Any,
-                 quotient: Any, *, step: int,
-                 mu: float, mu_next: float, mu_product: float, lr: float, beta1: float,
-                 beta2: float, eps: float, weight_decay: float, decoupled_weight_decay: bool,
-                 maximize: bool) -> None:
-    """One NAdam step on arrays, in place on ``param`` and the moments;
-    ``mu_product`` is the product of mu_1..mu_t, this step's included;
-    ``work`` and ``quotient`` are scratch arrays."""
-    xp = array_module(param)
-    g = update_moments(param, grad, exp_avg, exp_avg_sq, work, lr=lr, beta1=beta1, beta2=beta2,
-                       weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
-                       maximize=maximize)
-    # denominator sqrt(v_t / (1 - beta2^t)) + eps, as sqrt(v_t) / sqrt(...) + eps
-    xp.sqrt(exp_avg_sq, out=work)
-    scal(1 / math.sqrt(1 - beta2 ** step), work)
-    xp.add(work, eps, out=work)
-    # theta -= eta [(1 - mu_t) g / (1 - prod mu) + mu_{t+1} m / (1 - prod mu * mu_{t+1})] / denom
-    xp.divide(g, work, out=quotient)
-    axpy(-lr * (1 - mu) / (1 - mu_product), quotient, param)
-    xp.divide(exp_avg, work, out=quotient)
-    axpy(-lr * mu_next / (1 - mu_product * mu_next), quotient, param)
+__all__ = ["NAdam"]
 
 
 class NAdam(Optimizer):
@@ -104,7 +78,7 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         state["mu_product"] *= mu
         nadam_update(param.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array,
-                     self._scratch(param.array), self._scratch(param.array, 1), step=step, mu=mu,
+                     step=step, mu=mu,
                      mu_next=mu_next, mu_product=state["mu_product"], lr=group["lr"], beta1=beta1,
                      beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                      decoupled_weight_decay=group["decoupled_weight_decay"],

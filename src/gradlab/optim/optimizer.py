@@ -4,7 +4,9 @@ semantics (``torch/optim/optimizer.py``).
 
 Each concrete optimizer is this shell around a *pure update*: a small function
 of arrays that changes the parameter and its state in place (the shape optax
-gives its updates). The shell's job is bookkeeping; the update's job is math.
+gives its updates), one fused kernel pass per parameter in
+:mod:`gradlab.kernels.optim`. The shell's job is bookkeeping; the update's
+job is math.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import numpy as np
 
 from gradlab import backend
 from gradlab.autograd import enable_grad, no_grad
-from gradlab.optim._kernels import axpy, serial_blas
 from gradlab.tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -99,24 +100,6 @@ def compat_flags(foreach: bool | None, fused: bool | None, capturable: bool,
             "differentiable": differentiable}
 
 
-def effective_grad(param: Any, grad: Any, weight_decay: float, maximize: bool) -> Any:
-    """The gradient an update uses: ``+-grad + weight_decay * param``.
-
-    Returns ``grad`` itself when nothing changes it (callers must not write
-    into the result then), and a fresh array otherwise, so that ``p.grad``
-    is never modified (as PyTorch's ``grad.add(param, alpha=wd)``).
-    """
-    if weight_decay == 0:
-        return -grad if maximize else grad
-    # a C-ordered copy (``-grad`` would keep a Fortran-ordered gradient's
-    # layout, and the sum below would then be rounded differently)
-    g = grad.copy()
-    if maximize:
-        backend.array_module(g).negative(g, out=g)
-    axpy(weight_decay, param, g)
-    return g
-
-
 def _copy_value(value: Any) -> Any:
     """A deep copy of an optimizer-state value, with Tensors copied as
     detached Tensors holding their own arrays."""
@@ -176,7 +159,6 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        self._workspace: dict[tuple, Any] = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got a Tensor of shape {tuple(params.shape)}")
@@ -256,7 +238,7 @@ class Optimizer:
         the model, calls backward and returns the loss) is called first when
         given, and its loss is returned."""
         loss = self._evaluate(closure)
-        with no_grad(), serial_blas():
+        with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
@@ -274,16 +256,6 @@ class Optimizer:
     def _update(self, param: Tensor, grad: Any, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
-
-    def _scratch(self, like: Any, slot: int = 0) -> Any:
-        """A reusable work array shaped like ``like``: fresh large temporaries
-        cost page faults on every step, so each shape keeps its buffers."""
-        key = (like.shape, like.dtype, backend.device_of(like), slot)
-        buf = self._workspace.get(key)
-        if buf is None:
-            buf = backend.array_module(like).empty_like(like)
-            self._workspace[key] = buf
-        return buf
 
     @staticmethod
     def _zeros_like(param: Tensor) -> Tensor:

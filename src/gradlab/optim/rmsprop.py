@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlab.backend import array_module
-from gradlab.optim._kernels import axpy, scal
+from gradlab.kernels.optim import rmsprop_update
 from gradlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -14,47 +13,10 @@ from gradlab.optim.optimizer import (
     check_interval,
     check_nonnegative,
     compat_flags,
-    effective_grad,
 )
 from gradlab.tensor import Tensor
 
-__all__ = ["RMSprop", "rmsprop_update"]
-
-
-def rmsprop_update(param: Any, grad: Any, square_avg: Any, grad_avg: Any | None, buf: Any | None,
-                   work: Any, *, lr: float, alpha: float, eps: float, weight_decay: float,
-                   momentum: float, nesterov: bool, maximize: bool) -> None:
-    """One RMSprop step on arrays, in place on ``param`` and the state:
-    ``grad_avg`` given when centered, ``buf`` when momentum > 0 (PyTorch's
-    buffer, or the velocity v of Algorithm 8.6 when ``nesterov``)."""
-    xp = array_module(param)
-    g = effective_grad(param, grad, weight_decay, maximize)
-    scal(alpha, square_avg)
-    xp.square(g, out=work)
-    axpy(1 - alpha, work, square_avg)
-    if grad_avg is not None:
-        scal(alpha, grad_avg)
-        axpy(1 - alpha, g, grad_avg)
-        xp.multiply(grad_avg, grad_avg, out=work)
-        xp.subtract(square_avg, work, out=work)
-        xp.sqrt(work, out=work)
-    else:
-        xp.sqrt(square_avg, out=work)
-    xp.add(work, eps, out=work)
-    xp.divide(g, work, out=work)  # g / (sqrt(r) + eps)
-    if buf is None:
-        axpy(-lr, work, param)
-    elif nesterov:
-        # parameters hold the look-ahead point theta + mu v (see RMSprop's
-        # docstring): theta' + mu v' = (theta + mu v) - mu v + (1 + mu) v'
-        axpy(-momentum, buf, param)
-        scal(momentum, buf)
-        axpy(-lr, work, buf)
-        axpy(1 + momentum, buf, param)
-    else:
-        scal(momentum, buf)
-        axpy(1.0, work, buf)
-        axpy(-lr, buf, param)
+__all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
@@ -129,7 +91,7 @@ class RMSprop(Optimizer):
         grad_avg = state["grad_avg"].array if group["centered"] else None
         buf = state["momentum_buffer"].array if group["momentum"] > 0 else None
         rmsprop_update(param.array, grad, state["square_avg"].array, grad_avg, buf,
-                       self._scratch(param.array), lr=group["lr"], alpha=group["alpha"],
+                       lr=group["lr"], alpha=group["alpha"],
                        eps=group["eps"], weight_decay=group["weight_decay"],
                        momentum=group["momentum"], nesterov=group["nesterov"],
                        maximize=group["maximize"])

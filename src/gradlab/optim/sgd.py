@@ -4,40 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlab.optim._kernels import axpy, scal
+from gradlab.kernels.optim import sgd_update
 from gradlab.optim.optimizer import (
     Optimizer,
     ParamsT,
     check_bool,
     check_nonnegative,
     compat_flags,
-    effective_grad,
 )
 from gradlab.tensor import Tensor
 
-__all__ = ["SGD", "sgd_update"]
-
-
-def sgd_update(param: Any, grad: Any, buf: Any | None, *, first: bool, lr: float,
-               momentum: float, dampening: float, nesterov: bool, weight_decay: float,
-               maximize: bool) -> None:
-    """One SGD step on arrays, in place on ``param`` and the momentum buffer
-    ``buf`` (None without momentum; ``first`` marks the step that fills it)."""
-    g = effective_grad(param, grad, weight_decay, maximize)
-    if buf is None:
-        axpy(-lr, g, param)
-        return
-    if first:
-        buf[...] = g
-    else:
-        scal(momentum, buf)
-        axpy(1 - dampening, g, buf)
-    if nesterov:
-        # theta -= lr (g + momentum b), as two fused passes without a temporary
-        axpy(-lr, g, param)
-        axpy(-lr * momentum, buf, param)
-    else:
-        axpy(-lr, buf, param)
+__all__ = ["SGD"]
 
 
 class SGD(Optimizer):

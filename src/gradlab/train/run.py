@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 import gradlab
+from gradlab.threads import get_num_threads, set_num_threads
 from gradlab.train import _resume, recipe
 from gradlab.train._distributed import dist_keys, is_main_process, world_size
 from gradlab.train._errors import ConfigError, Diverged
@@ -168,18 +169,21 @@ def plot_curves(history: History, path: Path) -> None:
 # ---------------------------------------------------------------- running
 @contextlib.contextmanager
 def blas_threads(n: int) -> Iterator[None]:
-    """Limit the BLAS thread pool to ``n`` threads while training (0: leave
-    it as the environment set it). The default recipe's matrices are small
-    (a few hundred rows): more BLAS threads only add synchronization, and on
-    a busy machine spinning threads slow every product down several times.
-    Uses threadpoolctl."""
+    """Compute with ``n`` threads while training (0: leave the count as it
+    is), Numba's kernels and the BLAS alike (:func:`gradlab.set_num_threads`),
+    and restore the previous count afterwards. The default recipe's matrices
+    are small (a few hundred rows): more threads only add synchronization,
+    and on a busy machine waiting for a second thread slows every parallel
+    call down several times."""
     if n <= 0:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n, user_api="blas"):
+    before = get_num_threads()
+    set_num_threads(n)
+    try:
         yield
+    finally:
+        set_num_threads(before)
 
 
 def _quiet_overflow() -> Any:

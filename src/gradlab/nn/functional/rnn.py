@@ -17,7 +17,6 @@ sequence as one matrix product, and the steps here add the recurrent part.
 from __future__ import annotations
 
 from gradlab import ops
-from gradlab._blas import MatmulInto
 from gradlab.autograd import Function, enable_grad, grad, is_grad_enabled
 from gradlab.backend import array_module
 from gradlab.tensor import Tensor
@@ -142,10 +141,9 @@ class LSTMLayer(Function):
         scale = xp.ascontiguousarray(xp.broadcast_to(half, (4 * n, batch)))
         shift = 1.0 - scale
         i_g = xp.empty((n, batch), dtype=dtype)
-        gates = MatmulInto(w, z, acts, accumulate=False)  # acts[t] = w z_t, one BLAS call
         for t in range(steps):
             a = acts[t]
-            gates(t, t)
+            xp.matmul(w, z[t], out=a)
             xp.tanh(a, out=a)
             a *= scale
             a += shift
@@ -211,9 +209,10 @@ class LSTMLayer(Function):
         if need_x:
             dz[:steps, :n_in] = 0.0
             w_t = xp.ascontiguousarray(xp.concatenate([w_ih.array, w_hh.array], axis=1).T)
-            back = MatmulInto(w_t, d_gates, dz)
+            dz_back = dz
         else:
-            back = MatmulInto(xp.ascontiguousarray(w_hh.array.T), d_gates, dz[:, n_in:])
+            w_t = xp.ascontiguousarray(w_hh.array.T)
+            dz_back = dz[:, n_in:]
         dc_next = g_c.array.T
         dc = xp.empty((n, batch), dtype=acts.dtype)
         three = (3, n, batch)
@@ -225,7 +224,7 @@ class LSTMLayer(Function):
             xp.multiply(dh, coef[t, 3 * n:], out=d[3 * n:])                                # o
             dc_next = dc * f[t]
             if t or need_x or need_h0:
-                back(t, t)
+                dz_back[t] += w_t @ d
         d_w_ih = d_w_hh = d_bias = None
         if need_w_ih or need_w_hh or need_bias:
             # all steps' dgates_t z_t^T as one product of (4H, T N) and (T N, F + H + 1)

@@ -1,0 +1,81 @@
+"""gradlab.set_num_threads: one thread count for Numba's kernels and the BLAS."""
+
+import os
+import subprocess
+import sys
+
+import numba
+import pytest
+from threadpoolctl import threadpool_info
+
+import gradlab
+from gradlab import threads
+
+
+def _blas_counts():
+    return {info["filepath"]: info["num_threads"] for info in threadpool_info()
+            if info["user_api"] == "blas"}
+
+
+@pytest.fixture
+def restore_threads():
+    before = gradlab.get_num_threads()
+    yield
+    gradlab.set_num_threads(before)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_sets_numba_and_every_blas_pool(n, restore_threads):
+    gradlab.set_num_threads(n)
+    assert gradlab.get_num_threads() == n
+    assert numba.get_num_threads() == min(n, numba.config.NUMBA_NUM_THREADS)
+    counts = _blas_counts()
+    assert counts and set(counts.values()) == {n}, counts
+
+
+def test_more_threads_than_numba_started_with_go_to_the_blas(restore_threads):
+    n = numba.config.NUMBA_NUM_THREADS + 3
+    gradlab.set_num_threads(n)
+    assert gradlab.get_num_threads() == n
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    assert set(_blas_counts().values()) == {n}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2", None])
+def test_bad_counts_are_refused(bad, restore_threads):
+    with pytest.raises(ValueError, match=r"n must be a positive integer, got"):
+        gradlab.set_num_threads(bad)
+
+
+def _count_in_fresh_process(env):
+    code = ("import gradlab, numba\nfrom threadpoolctl import threadpool_info\n"
+            "blas = {i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}\n"
+            "print(gradlab.get_num_threads(), numba.get_num_threads(), *sorted(blas))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.split()
+
+
+def test_default_is_the_cores_available():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    env["OPENBLAS_NUM_THREADS"] = "1"  # a different BLAS count, which gradlab's default replaces
+    n = threads.cores_available()
+    assert _count_in_fresh_process(env) == [str(n)] * 3
+
+
+def test_default_follows_omp_num_threads():
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("NUMBA_NUM_THREADS", None)
+    assert _count_in_fresh_process(env) == ["1"] * 3
+
+
+def test_gradlab_train_threads_setting_covers_numba_too(restore_threads):
+    from gradlab.train.run import blas_threads
+
+    gradlab.set_num_threads(2)
+    with blas_threads(1):
+        assert numba.get_num_threads() == 1 and set(_blas_counts().values()) == {1}
+    assert gradlab.get_num_threads() == 2
+    assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
+    assert set(_blas_counts().values()) == {2}
