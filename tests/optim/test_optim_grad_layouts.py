@@ -88,12 +88,3 @@ def test_contiguous_returns_a_c_ordered_tensor():
     (c * gradlab.arange(3.0)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.tile(np.arange(3.0)[:, None], (1, 4)))
     assert x.contiguous() is x
-
-
-def test_the_sizes_straddle_the_threshold_of_the_kernels():
-    from gradlab.optim import _kernels
-
-    sizes = [a * b for a, b in SHAPES]
-    assert _kernels.THREADED_MIN == THRESHOLD
-    assert min(sizes) < THRESHOLD - 1 and THRESHOLD - 10 < sizes[1] < THRESHOLD
-    assert THRESHOLD in sizes and max(sizes) > 10 * THRESHOLD

@@ -4,7 +4,7 @@ torch), ``loss(lib, model, x, y)`` runs it on one batch.
 
 Each family is where a gradient reaches an optimizer in a layout other than
 C order, or a parameter is large enough (above ``THREADED_MIN`` = 32768
-elements in ``gradlab.optim._kernels``) to take the threaded kernels:
+elements in the old ``gradlab.optim._kernels``) to take the threaded kernels:
 
 * GRU (2 layers, hidden 120) and RNN (hidden 190): ``weight_hh`` gradients
   come out of the time loop transposed, and have 43200 / 36100 elements;
