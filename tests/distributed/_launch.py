@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,5 +27,12 @@ def run(n: int, program: str, *args: str, timeout: float = 240) -> subprocess.Co
     """``mpiexec -n n python program args`` with this checkout's gradlab."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    return subprocess.run([mpiexec(), "-n", str(n), sys.executable, str(HERE / program), *args],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    proc = subprocess.Popen([mpiexec(), "-n", str(n), sys.executable, str(HERE / program), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:  # a hung job must not outlive the test: its ranks spin in MPI
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

@@ -66,15 +66,19 @@ def test_ctrl_c_stops_every_rank_at_one_batch_and_the_run_resumes_alone(tmp_path
     env = dict(os.environ, PYTHONPATH=str(SRC), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     command = ["train", "--processes", "2", "--epochs", "4", "--output", str(tmp_path)]
     proc = subprocess.Popen([sys.executable, "-m", "gradlab.cli", *command], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     launcher = None
-    for line in proc.stdout:  # wait for the first epoch: training is under way
-        if line.startswith("epoch 1/4"):
-            launcher = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
-            for pid in launcher.stdout.split():
-                os.kill(int(pid), signal.SIGINT)  # mpiexec hands Ctrl-C to every rank
-            break
-    out, err = proc.communicate(timeout=120)
+    try:
+        for line in proc.stdout:  # wait for the first epoch: training is under way
+            if line.startswith("epoch 1/4"):
+                launcher = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+                for pid in launcher.stdout.split():
+                    os.kill(int(pid), signal.SIGINT)  # mpiexec hands Ctrl-C to every rank
+                break
+        out, err = proc.communicate(timeout=120)
+    finally:  # a hung run must not outlive the test: its ranks spin in MPI
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert launcher is not None and proc.returncode == 130, err[-3000:]
     assert err.count("interrupted (SIGINT)") == 1 and "epoch 4/4" not in out
     (run_dir,) = tmp_path.iterdir()
