@@ -31,13 +31,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from gradlab.backend import array_module
 from gradlab.kernels._jit import cpu_kernel, prange
+from gradlab.kernels._layout import takes
 from gradlab.kernels._scalar import sigmoid as _sigmoid
 
 __all__ = [
-    "gru_cell_backward", "gru_cell_backward_kernel", "gru_cell_forward", "gru_cell_forward_kernel",
-    "lstm_cell_backward", "lstm_cell_backward_kernel", "lstm_cell_forward", "lstm_cell_forward_kernel",
+    "gru_cell_backward", "gru_cell_backward_reference", "gru_cell_forward", "gru_cell_forward_kernel",
+    "gru_cell_forward_reference", "lstm_cell_backward", "lstm_cell_backward_reference", "lstm_cell_forward",
+    "lstm_cell_forward_kernel", "lstm_cell_forward_reference", "stacked",
 ]
 
 
@@ -107,7 +111,7 @@ def _sigmoid_reference(xp: Any, v: Any) -> Any:
     return 1.0 / (1.0 + xp.exp(-v))
 
 
-def lstm_cell_forward(a: Any, c_prev: Any) -> tuple[Any, Any, Any, Any]:
+def lstm_cell_forward_reference(a: Any, c_prev: Any) -> tuple[Any, Any, Any, Any]:
     """NumPy reference of the LSTM step: (gates (4, H, N), c', tanh(c'), h')
     from pre-activations a (4, H, N) and c (H, N)."""
     xp = array_module(a)
@@ -118,7 +122,7 @@ def lstm_cell_forward(a: Any, c_prev: Any) -> tuple[Any, Any, Any, Any]:
     return xp.stack([i, f, g, o]), c, tanh_c, o * tanh_c
 
 
-def lstm_cell_backward(gates: Any, c_prev: Any, tanh_c: Any, dh: Any, dc_next: Any) -> tuple[Any, Any]:
+def lstm_cell_backward_reference(gates: Any, c_prev: Any, tanh_c: Any, dh: Any, dc_next: Any) -> tuple:
     """NumPy reference of the LSTM step's backward: (d a (4, H, N), dc_prev)."""
     xp = array_module(gates)
     i, f, g, o = gates
@@ -128,7 +132,7 @@ def lstm_cell_backward(gates: Any, c_prev: Any, tanh_c: Any, dh: Any, dc_next: A
     return d, dc * f
 
 
-def gru_cell_forward(xg: Any, hg: Any, h_prev: Any) -> tuple[Any, Any]:
+def gru_cell_forward_reference(xg: Any, hg: Any, h_prev: Any) -> tuple[Any, Any]:
     """NumPy reference of the GRU step: (gates [r, z, n] (3, H, N), h')."""
     xp = array_module(xg)
     r = _sigmoid_reference(xp, xg[0] + hg[0])
@@ -137,8 +141,8 @@ def gru_cell_forward(xg: Any, hg: Any, h_prev: Any) -> tuple[Any, Any]:
     return xp.stack([r, z, n]), n + z * (h_prev - n)
 
 
-def gru_cell_backward(gates: Any, hg: Any, h_prev: Any, dh: Any) -> tuple[Any, Any, Any]:
-    """NumPy reference of the GRU step's backward: (d xg, d hg, dh_prev direct part)."""
+def gru_cell_backward_reference(gates: Any, hg: Any, h_prev: Any, dh: Any) -> tuple[Any, Any, Any]:
+    """NumPy reference of the GRU step's backward: (d xg, d hg, the direct part of dh_prev)."""
     xp = array_module(gates)
     r, z, n = gates
     dn = dh * (1.0 - z) * (1.0 - n * n)
@@ -147,8 +151,76 @@ def gru_cell_backward(gates: Any, hg: Any, h_prev: Any, dh: Any) -> tuple[Any, A
     return xp.stack([dr, dz, dn]), xp.stack([dr, dz, dn * r]), dh * z
 
 
+def _assign(outs: tuple, values: tuple) -> None:
+    for out, value in zip(outs, values):
+        out[...] = value
+
+
+def _sigmoid_into(xp: Any, x: Any, out: Any) -> None:
+    """out = 1 / (1 + e^-x) in four vectorized passes (e^-x may overflow to
+    inf for very negative x, which gives the right limit 0)."""
+    with np.errstate(over="ignore"):
+        xp.negative(x, out=out)
+        xp.exp(out, out=out)
+        xp.add(out, 1.0, out=out)
+        xp.reciprocal(out, out=out)
+
+
+def lstm_cell_forward(a: Any, c_prev: Any, gates: Any, c: Any, tanh_c: Any, h: Any) -> None:
+    """The LSTM step, written into ``gates`` (4, H, N; may be ``a`` itself),
+    ``c``, ``tanh_c`` and ``h`` (H, N).
+
+    Runs as NumPy's vectorized exp and tanh rather than the kernel: the
+    step's work is its transcendental functions, which NumPy evaluates with
+    SIMD instructions and Numba (without Intel's SVML) one element at a
+    time, several times slower. :func:`lstm_cell_forward_kernel` is kept as
+    the loop form of the same step (and tested against it)."""
+    xp = array_module(a)
+    _sigmoid_into(xp, a[0:2], gates[0:2])
+    _sigmoid_into(xp, a[3], gates[3])
+    xp.tanh(a[2], out=gates[2])
+    xp.multiply(gates[1], c_prev, out=c)
+    c += gates[0] * gates[2]
+    xp.tanh(c, out=tanh_c)
+    xp.multiply(gates[3], tanh_c, out=h)
+
+
+def lstm_cell_backward(gates: Any, c_prev: Any, tanh_c: Any, dh: Any, dh_more: Any, dc_next: Any,
+                       d_gates: Any, dc_prev: Any) -> None:
+    """The LSTM step's backward for dL/dh' = dh + dh_more, written into
+    ``d_gates`` (4, H, N) and ``dc_prev`` (H, N; may be ``dc_next``)."""
+    if takes(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gates, dc_prev):
+        lstm_cell_backward_kernel(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gates, dc_prev)
+    else:
+        _assign((d_gates, dc_prev), lstm_cell_backward_reference(gates, c_prev, tanh_c, dh + dh_more,
+                                                                 dc_next))
+
+
+def gru_cell_forward(xg: Any, hg: Any, h_prev: Any, gates: Any, h: Any) -> None:
+    """The GRU step, written into ``gates`` (3, H, N) and ``h`` (H, N); in
+    NumPy's vectorized exp and tanh, as :func:`lstm_cell_forward` explains."""
+    xp = array_module(xg)
+    xp.add(xg[0:2], hg[0:2], out=gates[0:2])
+    _sigmoid_into(xp, gates[0:2], gates[0:2])
+    xp.multiply(gates[0], hg[2], out=gates[2])
+    gates[2] += xg[2]
+    xp.tanh(gates[2], out=gates[2])
+    xp.subtract(h_prev, gates[2], out=h)
+    h *= gates[1]
+    h += gates[2]
+
+
+def gru_cell_backward(gates: Any, hg: Any, h_prev: Any, dh: Any, dh_more: Any, d_xg: Any, d_hg: Any,
+                      dh_prev: Any) -> None:
+    """The GRU step's backward for dL/dh' = dh + dh_more, written into
+    ``d_xg``, ``d_hg`` (3, H, N) and ``dh_prev`` (H, N, the direct part z dh')."""
+    if takes(gates, hg, h_prev, dh, dh_more, d_xg, d_hg, dh_prev):
+        gru_cell_backward_kernel(gates, hg, h_prev, dh, dh_more, d_xg, d_hg, dh_prev)
+    else:
+        _assign((d_xg, d_hg, dh_prev), gru_cell_backward_reference(gates, hg, h_prev, dh + dh_more))
+
+
 def stacked(a: Any, gates: int) -> Any:
     """(N, G H) cell-layout gates as a (G, H, N) view."""
     n = a.shape[0]
     return a.reshape(n, gates, -1).transpose(1, 2, 0)
-
