@@ -19,7 +19,7 @@ higher derivatives are right.
 
 from __future__ import annotations
 
-from gradlab.autograd import Function, enable_grad, grad, is_grad_enabled
+from gradlab.autograd import Function, is_grad_enabled
 from gradlab.backend import array_module
 from gradlab.kernels.rnn_cell import (
     gru_cell_backward,
@@ -27,20 +27,10 @@ from gradlab.kernels.rnn_cell import (
     lstm_cell_backward,
     lstm_cell_forward,
 )
+from gradlab.nn.functional._fused import recorded_grads
 from gradlab.tensor import Tensor
 
 __all__ = ["GRULayer", "LSTMLayer"]
-
-
-def _recorded_grads(composed, inputs: tuple, grads: tuple) -> tuple:
-    """The gradients of ``composed(*inputs)`` with respect to ``inputs``
-    (None where not needed), recorded for higher derivatives."""
-    with enable_grad():
-        wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
-        outs = composed(*inputs)
-        found = grad(outs, wrt, grads, create_graph=True, allow_unused=True)
-    lookup = dict(zip(map(id, wrt), found))
-    return tuple(lookup.get(id(t)) if isinstance(t, Tensor) else None for t in inputs)
 
 
 def _in_order(a, reverse: bool):
@@ -101,7 +91,7 @@ class LSTMLayer(Function):
         reverse = ctx.reverse
         if is_grad_enabled():
             from gradlab.nn.functional.rnn import lstm_layer_composed
-            return _recorded_grads(lambda *a: lstm_layer_composed(*a, reverse), inputs,
+            return recorded_grads(lambda *a: lstm_layer_composed(*a, reverse), inputs,
                                    (g_hs, g_h, g_c)) + (None,)
         gates, z, cs, tcs = ctx.arrays
         x, _, _, w_ih, w_hh, bias = inputs
@@ -176,7 +166,7 @@ class GRULayer(Function):
         reverse = ctx.reverse
         if is_grad_enabled():
             from gradlab.nn.functional.rnn import gru_layer_composed
-            return _recorded_grads(lambda *a: gru_layer_composed(*a, reverse), inputs, (g_hs, g_h)) + (None,)
+            return recorded_grads(lambda *a: gru_layer_composed(*a, reverse), inputs, (g_hs, g_h)) + (None,)
         hg, hz, gates = ctx.arrays
         x, _, w_ih, w_hh, b_ih, b_hh = inputs
         need_x, need_h0, need_w_ih, need_w_hh, need_b_ih, need_b_hh = ctx.needs_input_grad[:6]
