@@ -40,3 +40,19 @@ def test_softmax_ce_is_stable_for_large_logits():
     assert loss[0] == 0.0
     loss, _ = softmax_ce_forward(x, np.array([1]), np.ones(3), -100, 0.0)
     np.testing.assert_allclose(loss[0], 1000.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_differentiates_twice(reduction):
+    import gradlab
+    import gradlab.nn.functional as F
+
+    x = gradlab.tensor(np.random.default_rng(0).standard_normal((5, 4)), requires_grad=True)
+    target = gradlab.tensor(np.array([0, 3, -100, 1, 1]))
+    weight = gradlab.tensor(np.array([1.0, 2.0, 0.5, 1.5]))
+
+    def loss(t):
+        return F.cross_entropy(t, target, weight, reduction=reduction, label_smoothing=0.1)
+
+    assert gradlab.autograd.gradcheck(loss, (x,))
+    assert gradlab.autograd.gradgradcheck(loss, (x,))

@@ -29,7 +29,7 @@ from gradlab.kernels._layout import takes
 
 __all__ = [
     "softmax_ce_backward", "softmax_ce_backward_reference", "softmax_ce_forward",
-    "softmax_ce_forward_reference", "target_weights",
+    "softmax_ce_forward_reference", "target_distribution", "target_weights",
 ]
 
 
@@ -85,8 +85,8 @@ def target_weights(target: Any, weight: Any, ignore_index: int) -> Any:
     return xp.where(keep, weight[xp.where(keep, target, 0)], 0.0).astype(weight.dtype, copy=False)
 
 
-def _coefficients(x: Any, target: Any, weight: Any, ignore_index: int, eps: float) -> Any:
-    """A (N, C) of the module docstring."""
+def target_distribution(x: Any, target: Any, weight: Any, ignore_index: int, eps: float) -> Any:
+    """A (N, C) of the module docstring, in x's dtype."""
     xp = array_module(x)
     n, c = x.shape
     keep = (target != ignore_index)[:, None]
@@ -100,7 +100,7 @@ def softmax_ce_forward_reference(x: Any, target: Any, weight: Any, ignore_index:
     xp = array_module(x)
     top = x.max(axis=1, keepdims=True)
     lse = top + xp.log(xp.exp(x - top).sum(axis=1, keepdims=True))
-    loss = (_coefficients(x, target, weight, ignore_index, eps) * (lse - x)).sum(axis=1)
+    loss = (target_distribution(x, target, weight, ignore_index, eps) * (lse - x)).sum(axis=1)
     return loss.astype(x.dtype, copy=False), lse[:, 0]
 
 
@@ -123,7 +123,7 @@ def softmax_ce_backward_reference(x: Any, target: Any, weight: Any, ignore_index
                                   lse: Any, scale: Any) -> Any:
     """dL/dx (N, C) in NumPy, for dL/dloss_n = ``scale`` (N,)."""
     xp = array_module(x)
-    a = _coefficients(x, target, weight, ignore_index, eps)
+    a = target_distribution(x, target, weight, ignore_index, eps)
     p = xp.exp(x - lse[:, None])
     return (scale[:, None] * (a.sum(axis=1, keepdims=True) * p - a)).astype(x.dtype, copy=False)
 
