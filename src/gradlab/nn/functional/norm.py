@@ -9,6 +9,7 @@ from gradlab import backend, ops
 from gradlab.autograd import is_grad_enabled, no_grad
 from gradlab.autograd.node import Op
 from gradlab.backend import Generator
+from gradlab.kernels.dropout import dropout_forward
 from gradlab.kernels.norm import (
     batch_norm_backward,
     batch_norm_forward,
@@ -237,10 +238,23 @@ def _drop(input: Tensor, shape: tuple, q: float, scale: float,  # noqa: A002
     seed gives the same mask on every device). One graph node: the scaled
     mask is a constant of the product."""
     draws = backend.resolve_generator(generator).numpy.random(shape, dtype="float64")
+    if shape == tuple(input.shape):
+        return Dropout.apply(input, draws=backend.to_device(draws, input.device), keep=q, scale=scale)
     mask = (draws < q).astype(input.dtype)
     if scale != 1.0:
         mask *= scale
     return MulConst.apply(input, c=backend.to_device(mask, input.device))
+
+
+class Dropout(MulConst):
+    """x * m for the scaled 0/1 mask m made from the uniform ``draws`` in the
+    same pass (:func:`gradlab.kernels.dropout.dropout_forward`); its
+    backward is MulConst's, g * m."""
+
+    def forward(self, x):
+        out, self.c = dropout_forward(x, self.draws, self.keep, self.scale)
+        self.draws = None
+        return out
 
 
 def _check_p(p: float, name: str) -> None:
