@@ -10,6 +10,7 @@ from gradlab.autograd import is_grad_enabled, no_grad
 from gradlab.autograd.node import Op
 from gradlab.backend import Generator
 from gradlab.kernels.dropout import dropout_forward
+from gradlab.kernels.embedding import embedding_backward
 from gradlab.kernels.norm import (
     batch_norm_backward,
     batch_norm_forward,
@@ -341,10 +342,37 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} "
                          f"is out of range for {n} embeddings")
-    out = weight[input]
     if padding_idx is not None:
         padding_idx = padding_idx % n
-        out = ops.where((idx == padding_idx)[..., None], out.detach(), out)
+    if weight.ndim != 2:
+        return _embedding_composed(weight, input, padding_idx)
+    return EmbeddingLookup.apply(weight, index=idx, padding_idx=padding_idx, lookup=input)
+
+
+def _embedding_composed(weight: Tensor, input: Tensor, padding_idx: int | None) -> Tensor:  # noqa: A002
+    out = weight[input]
+    if padding_idx is not None:
+        out = ops.where((input.array == padding_idx)[..., None], out.detach(), out)
     return out
+
+
+class EmbeddingLookup(Op):
+    """weight[index] as one node; its backward adds each row of the output
+    gradient onto the row of the table it was read from (the scatter-add
+    kernel of :mod:`gradlab.kernels.embedding`), skipping ``padding_idx``."""
+
+    reads_inputs = False
+
+    def forward(self, weight):
+        self.rows = weight.shape[0]
+        return weight[self.index]
+
+    def backward(self, g):
+        if is_grad_enabled():
+            return recorded_grads(lambda w: _embedding_composed(w, self.lookup, self.padding_idx),
+                                  self.inputs, (g,))[0]
+        flat = g.array.reshape(-1, g.shape[-1])
+        pad = -1 if self.padding_idx is None else self.padding_idx
+        return Tensor._make(embedding_backward(flat, self.index.reshape(-1), self.rows, pad))
 
 
