@@ -24,9 +24,12 @@ memory, and the next convolution reads them in that order at no cost.
 
 ``Unfold`` and ``Fold`` (col2im, which adds each column back onto the pixel
 it came from) are linear maps that are each other's adjoint, so each is the
-other's backward and any order of derivative is available. Both loop over
-the prod(K) kernel offsets (9 for a 3x3 kernel), never over batch, channels
-or pixels.
+other's backward and any order of derivative is available. For 1-D and 2-D
+kernels they are the im2col / col2im kernels of
+:mod:`gradlab.kernels.im2col` (which also fill the padding, so no padded
+copy is made); 3-D kernels and CuPy arrays take the NumPy form here, which
+loops over the prod(K) kernel offsets (9 for a 3x3 kernel), never over
+batch, channels or pixels.
 """
 
 from __future__ import annotations

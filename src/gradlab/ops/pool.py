@@ -1,5 +1,9 @@
 """Pooling: max and average over sliding windows.
 
+1-D and 2-D windows on NumPy float arrays run on the pooling kernels
+(:mod:`gradlab.ops.pool_planes`); this module holds the argument checks and
+the NumPy form, used for 3-D windows and CuPy arrays:
+
 Max pooling finds, for each output, the kernel offset of the largest
 element of its window (the first one on ties, as PyTorch); the output
 gathers those elements. Its backward scatters the gradient back to them, and
