@@ -24,9 +24,12 @@ memory, and the next convolution reads them in that order at no cost.
 
 ``Unfold`` and ``Fold`` (col2im, which adds each column back onto the pixel
 it came from) are linear maps that are each other's adjoint, so each is the
-other's backward and any order of derivative is available. Both loop over
-the prod(K) kernel offsets (9 for a 3x3 kernel), never over batch, channels
-or pixels.
+other's backward and any order of derivative is available. For 1-D and 2-D
+kernels they are the im2col / col2im kernels of
+:mod:`gradlab.kernels.im2col` (which also fill the padding, so no padded
+copy is made); 3-D kernels and CuPy arrays take the NumPy form here, which
+loops over the prod(K) kernel offsets (9 for a 3x3 kernel), never over
+batch, channels or pixels.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from collections.abc import Sequence
 
 from gradlab import backend
 from gradlab.autograd.node import Op
+from gradlab.kernels.im2col import col2im, im2col
 from gradlab.ops.movement import cat
 from gradlab.tensor import Tensor
 
@@ -74,6 +78,13 @@ def unfold_array(x, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, 
                     + tuple(slice(None, None, r) for r in dilation)]
     n, c = x.shape[:2]
     batch_last = x.transpose(1, *range(2, 2 + nd), 0)  # (C, *S, N), a view
+    out_sizes = _out_sizes(x.shape[2:], kernel, stride, pads, dilation)
+    if nd <= 2:  # the im2col kernel, 1-D as 2-D with a unit height
+        cols = xp.empty((c, *kernel, *out_sizes, n), dtype=x.dtype) if out is None else out
+        x2 = batch_last if nd == 2 else batch_last[:, None]
+        im2col(x2, *_as_2d(kernel, stride, pads, dilation, out_sizes), value=value,
+               out=cols.reshape(_as_2d_shape(cols.shape, nd)))
+        return cols
     if any(lo or hi for lo, hi in pads):
         padded = xp.full((c, *(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads)), n), value,
                          dtype=x.dtype)
@@ -81,7 +92,6 @@ def unfold_array(x, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, 
         padded[(slice(None),) + inside] = batch_last
     else:
         padded = batch_last
-    out_sizes = _out_sizes(x.shape[2:], kernel, stride, pads, dilation)
     cols = xp.empty((c, *kernel, *out_sizes, n), dtype=x.dtype) if out is None else out
     for offset in itertools.product(*(range(k) for k in kernel)):
         reads = _offset_slices(offset, stride, dilation, out_sizes)
@@ -135,6 +145,14 @@ class Fold(Op):
         xp = backend.array_module(cols)
         nd = len(self.kernel)
         n, c = self.in_shape[:2]
+        if nd <= 2:  # the col2im kernel, (C, *S, N) viewed as (N, C, *S)
+            out_sizes = cols.shape[1 + nd:1 + 2 * nd]
+            _, stride, pads, dilation, _ = _as_2d(self.kernel, self.stride, self.pads, self.dilation,
+                                                  out_sizes)
+            in_size = ((1,) if nd == 1 else ()) + tuple(self.in_shape[2:])
+            acc = col2im(cols.reshape(_as_2d_shape(cols.shape, nd)), in_size, stride, pads, dilation)
+            acc = acc.reshape(c, *self.in_shape[2:], n)
+            return acc.transpose(nd + 1, 0, *range(1, nd + 1))
         padded = [s + lo + hi for s, (lo, hi) in zip(self.in_shape[2:], self.pads)]
         out_sizes = cols.shape[1 + nd:1 + 2 * nd]
         acc = xp.zeros((c, *padded, n), dtype=cols.dtype)
@@ -147,6 +165,22 @@ class Fold(Op):
     def backward(self, g):
         return Unfold.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
                             dilation=self.dilation)
+
+
+def _as_2d_shape(shape: tuple, nd: int) -> tuple:
+    """A 1-D column shape (C, k, O, N) as the 2-D one (C, 1, k, 1, O, N)."""
+    if nd == 2:
+        return shape
+    c, k, o, n = shape
+    return (c, 1, k, 1, o, n)
+
+
+def _as_2d(kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, out_sizes: tuple) -> tuple:
+    """The geometry of the 2-D im2col / col2im kernels for a 1-D or 2-D one
+    (1-D: height 1, kernel height 1)."""
+    if len(kernel) == 2:
+        return kernel, stride, pads, dilation, out_sizes
+    return (1, *kernel), (1, *stride), ((0, 0), *pads), (1, *dilation), (1, *out_sizes)
 
 
 def _tuple(value: int | Sequence[int], nd: int, name: str) -> tuple[int, ...]:

@@ -14,7 +14,9 @@ import math
 from typing import Any
 
 from gradlab import backend
+from gradlab.autograd.grad_mode import _state
 from gradlab.autograd.node import Op
+from gradlab.kernels.activation import activation_backward, activation_forward
 from gradlab.ops._util import constant, floating, operands
 from gradlab.tensor import Tensor
 
@@ -311,13 +313,17 @@ class Tanh(Op):
         return self.out
 
     def backward(self, g):
-        y = self.output()
-        return g * (1.0 - y * y)
+        if _state.enabled:  # recorded: a formula that can be differentiated again
+            y = self.output()
+            return g * (1.0 - y * y)
+        return Tensor._make(activation_backward("tanh", g.array, self.out))
 
 
 class Sigmoid(Op):
     """1 / (1 + e^-x), by SciPy's expit: accurate in both tails (no overflow
-    for large -x, no rounding to 1 - 1 for small values)."""
+    for large -x, no rounding to 1 - 1 for small values). The forward stays
+    in SciPy/NumPy (vectorized exp; the kernel's scalar exp is slower), the
+    backward g y (1 - y) is one kernel pass."""
 
     reads_inputs = False
 
@@ -326,21 +332,27 @@ class Sigmoid(Op):
         return self.out
 
     def backward(self, g):
-        y = self.output()
-        return g * y * (1.0 - y)
+        if _state.enabled:
+            y = self.output()
+            return g * y * (1.0 - y)
+        return Tensor._make(activation_backward("sigmoid", g.array, self.out))
 
 
 class Relu(Op):
-    """max(x, 0) with gradient 0 at x = 0 (PyTorch's choice)."""
+    """max(x, 0) with gradient 0 at x = 0 (PyTorch's choice), by the kernels
+    of :mod:`gradlab.kernels.activation`. The backward reads the output (as
+    PyTorch's does): changing it in place before backward is an error."""
 
     reads_inputs = False
 
     def forward(self, x):
-        self.mask = x > 0
-        return backend.array_module(x).maximum(x, 0)
+        self.out = activation_forward("relu", x)
+        return self.out
 
     def backward(self, g):
-        return MulConst.apply(g, c=self.mask)
+        if _state.enabled:
+            return MulConst.apply(g, c=self.out > 0)
+        return Tensor._make(activation_backward("relu", g.array, self.out))
 
 
 class Erf(Op):

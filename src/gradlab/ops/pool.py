@@ -1,5 +1,9 @@
 """Pooling: max and average over sliding windows.
 
+1-D and 2-D windows on NumPy float arrays run on the pooling kernels
+(:mod:`gradlab.ops.pool_planes`); this module holds the argument checks and
+the NumPy form, used for 3-D windows and CuPy arrays:
+
 Max pooling finds, for each output, the kernel offset of the largest
 element of its window (the first one on ties, as PyTorch); the output
 gathers those elements. Its backward scatters the gradient back to them, and
@@ -15,9 +19,13 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
+
 from gradlab import backend
 from gradlab.autograd.node import Op
+from gradlab.kernels._layout import takes
 from gradlab.ops.conv import Unfold, _tuple, unfold_array
+from gradlab.ops.pool_planes import avg_pool_planes, max_pool_planes
 from gradlab.tensor import Tensor
 
 
@@ -177,6 +185,11 @@ def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
         x = x.unsqueeze(0)
     kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, dilation, nd, name,
                                                        bool(ceil_mode))
+    if nd <= 2 and takes(x.array):
+        out, indices = max_pool_planes(x, kernel, stride, pads, dilation, sizes)
+        if unbatched:
+            out, indices = out.squeeze(0), indices.squeeze(0)
+        return (out, indices) if return_indices else out
     xp = backend.array_module(x.array)
     windows = unfold_array(x.array, kernel, stride, pads, dilation, value=-xp.inf, layout="windows")
     n, c = x.shape[:2]
@@ -221,6 +234,17 @@ def avg_pool(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = F
         x = x.unsqueeze(0)
     kernel, stride, pads, dilation, sizes = _pool_args(x, kernel_size, stride, padding, 1, nd, name,
                                                        bool(ceil_mode))
+    if nd <= 2 and takes(x.array):
+        if divisor_override is not None and divisor_override == 0:
+            raise RuntimeError("divisor_override must be non-zero")
+        if divisor_override is not None:
+            divisor = np.full(sizes, float(divisor_override))
+        elif not any(hi > lo for lo, hi in pads) and (count_include_pad or not any(lo for lo, _ in pads)):
+            divisor = np.full(sizes, float(math.prod(kernel)))
+        else:
+            divisor = _window_counts(x, kernel, stride, pads, dilation, sizes, count_include_pad)
+        out = avg_pool_planes(x, kernel, stride, pads, divisor, sizes)
+        return out.squeeze(0) if unbatched else out
     n, c = x.shape[:2]
     cols = Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
     total = cols.reshape(c, math.prod(kernel), *sizes, n).sum(1).permute(nd + 1, 0, *range(1, nd + 1))

@@ -1,5 +1,9 @@
-"""Activation functions, composed from engine ops (their derivatives, to any
-order, come from the chain rule).
+"""Activation functions. ReLU, sigmoid and tanh are engine ops; leaky ReLU
+and GELU are single nodes on the kernels of :mod:`gradlab.kernels.activation`
+(their composed forms give the higher derivatives); the others are composed
+from engine ops (their derivatives, to any order, come from the chain rule):
+their forward is bound by exp, which NumPy vectorizes and the kernels, with
+Numba's scalar exp, do not.
 
 Where a formula would overflow in the branch that ``where`` discards (the
 exponential of a large positive input in ELU or Softplus), the input of that
@@ -12,6 +16,11 @@ from __future__ import annotations
 import math
 
 from gradlab import ops
+from gradlab.autograd import is_grad_enabled
+from gradlab.autograd.node import Op
+from gradlab.kernels.activation import activation_backward, activation_forward
+from gradlab.nn.functional._fused import recorded_grads
+from gradlab.ops._util import floating
 from gradlab.tensor import Tensor
 
 __all__ = [
@@ -37,9 +46,32 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
     return ops.tanh(input)
 
 
+class Pointwise(Op):
+    """y = f(x) for an activation of :mod:`gradlab.kernels.activation`
+    (``kind``, with its scalar ``params``) as one node: forward and backward
+    are its kernels; when the backward is recorded it differentiates
+    ``composed``, the same function from Tensor ops."""
+
+    def forward(self, x):
+        return activation_forward(self.kind, x, **self.params)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        if is_grad_enabled():
+            return recorded_grads(self.composed, (x,), (g,))[0]
+        return Tensor._make(activation_backward(self.kind, g.array, x.array, **self.params))
+
+
+def _leaky_relu_composed(input: Tensor, negative_slope: float) -> Tensor:  # noqa: A002
+    return ops.where(input > 0, input, input * negative_slope)
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, negative_slope * x otherwise (Maas et al. 2013)."""
-    return ops.where(input > 0, input, input * negative_slope)
+    if input.array.dtype.kind != "f":
+        return _leaky_relu_composed(input, negative_slope)
+    return Pointwise.apply(input, kind="leaky_relu", params={"slope": float(negative_slope)},
+                           composed=lambda t: _leaky_relu_composed(t, negative_slope))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
@@ -95,12 +127,18 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """x Phi(x) with Phi the standard normal CDF (Hendrycks and Gimpel 2016);
     ``approximate="tanh"`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    kind = "gelu" if approximate == "none" else "gelu_tanh"
+    return Pointwise.apply(floating(input), kind=kind, params={},
+                           composed=lambda t: _gelu_composed(t, approximate))
+
+
+def _gelu_composed(input: Tensor, approximate: str) -> Tensor:  # noqa: A002
     if approximate == "none":
         return 0.5 * input * (1.0 + ops.erf(input * (1.0 / math.sqrt(2.0))))
-    if approximate == "tanh":
-        inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1.0 + ops.tanh(inner))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input * input * input)
+    return 0.5 * input * (1.0 + ops.tanh(inner))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002

@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from gradlab import backend, ops
+from gradlab.autograd import is_grad_enabled
 from gradlab.autograd.node import Op
+from gradlab.kernels.softmax_ce import (
+    softmax_ce_backward,
+    softmax_ce_forward,
+    target_distribution,
+    target_weights,
+)
 from gradlab.tensor import Tensor
 
 __all__ = [
@@ -151,28 +158,19 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     return loss.sum() / w.sum()
 
 
-class CrossEntropyIndices(Op):
-    """Cross-entropy of (N, C) logits against class indices, fused. With
-    A_nc the weight the target puts on class c for sample n,
-
-        loss_n = -sum_c A_nc log softmax(x_n)_c,
-        d loss_n / d x_n = (sum_c A_nc) softmax(x_n) - A_n.
-
-    Plain targets have A_n = w_n onehot(y_n), with w_n = weight[y_n] (0
-    where ignored); label smoothing by eps makes it
-    (1 - eps) w_n onehot(y_n) + eps / C keep_n weight (PyTorch's rule). The
-    mean divides by sum_n w_n either way. Fused because the composed form
-    costs ten to twenty graph nodes, as much time as a small network's
-    layers; the backward uses the differentiable ``softmax``, so it can be
-    differentiated again. ``self.coef`` holds A, ``self.denom`` the mean's
-    divisor.
+class SoftmaxCrossEntropy(Op):
+    """Cross-entropy of (N, C) logits against class indices, fused: the
+    kernels of :mod:`gradlab.kernels.softmax_ce` (its docstring has the
+    formula, with class weights, ignore_index and label smoothing). The mean
+    divides by the sum of the weights of the samples that are not ignored.
+    Fused because the composed form costs ten to twenty graph nodes, as much
+    time as a small network's layers. When the backward is recorded it is
+    built from the differentiable ``softmax``, so it can be differentiated
+    again.
     """
 
     def forward(self, x):
-        xp = backend.array_module(x)
-        z = x - x.max(axis=1, keepdims=True)
-        logp = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))
-        loss = -(logp * self.coef).sum(axis=1)
+        loss, self.lse = softmax_ce_forward(x, self.target, self.weight, self.ignore_index, self.eps)
         if self.reduction == "none":
             return loss
         total = loss.sum()
@@ -182,18 +180,34 @@ class CrossEntropyIndices(Op):
         (x,) = self.inputs
         if self.reduction == "mean":
             g = g / self.denom
-        scale = g.unsqueeze(1) if g.ndim else g
-        coef = Tensor._make(self.coef)
-        return (ops.softmax(x, 1) * Tensor._make(self.coef.sum(axis=1, keepdims=True)) - coef) * scale
+        if is_grad_enabled():
+            coef = Tensor._make(target_distribution(x.array, self.target, self.weight, self.ignore_index,
+                                                    self.eps))
+            scale = g.unsqueeze(1) if g.ndim else g
+            return (ops.softmax(x, 1) * coef.sum(1, keepdim=True) - coef) * scale
+        xp = backend.array_module(g.array)
+        scale = xp.ascontiguousarray(xp.broadcast_to(g.array, (x.shape[0],)))
+        return Tensor._make(softmax_ce_backward(x.array, self.target, self.weight, self.ignore_index,
+                                                self.eps, self.lse, scale))
 
 
-def _smoothed_coef(onehot: Any, w: Any, weight: Tensor | None, keep: Any, eps: float) -> Any:
-    """A of :class:`CrossEntropyIndices` for label smoothing eps."""
-    n_classes = onehot.shape[1]
-    spread = keep[:, None] * (eps / n_classes)
-    if weight is not None:
-        spread = spread * weight.array.astype(onehot.dtype, copy=False)
-    return (1.0 - eps) * w[:, None] * onehot + spread
+def _class_weights(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,  # noqa: A002
+                   name: str) -> Any:
+    """The class weights (C,) in the input's dtype (ones without ``weight``),
+    after checking the targets and the weight."""
+    _, n_classes = _check_target(input, target, name)
+    xp = backend.array_module(input.array)
+    t = target.array
+    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"{name}: target {int(t[bad].reshape(-1)[0])} is out of bounds for "
+                         f"{n_classes} classes")
+    if weight is None:
+        return xp.ones(n_classes, dtype=input.dtype)
+    if weight.ndim != 1 or weight.shape[0] != n_classes:
+        raise RuntimeError(f"{name}: weight must be a 1-D tensor of {n_classes} elements, "
+                           f"got shape {tuple(weight.shape)}")
+    return xp.asarray(weight.array, dtype=input.dtype)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
@@ -218,13 +232,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
     if input.ndim == 2 and target.array.dtype.kind != "f":
-        onehot, w, _ = _targets(input, target, weight, ignore_index, "cross_entropy")
-        if label_smoothing == 0:
-            coef = w[:, None] * onehot
-        else:
-            keep = (target.array != ignore_index).astype(input.dtype)
-            coef = _smoothed_coef(onehot, w, weight, keep, label_smoothing)
-        return CrossEntropyIndices.apply(input, coef=coef, denom=float(w.sum()), reduction=reduction)
+        w = _class_weights(input, target, weight, ignore_index, "cross_entropy")
+        denom = float(target_weights(target.array, w, ignore_index).sum())
+        return SoftmaxCrossEntropy.apply(input, target=target.array, weight=w, ignore_index=ignore_index,
+                                         eps=float(label_smoothing), denom=denom, reduction=reduction)
     logp = ops.log_softmax(input, class_dim)
     wshape = (n_classes,) + (1,) * (input.ndim - class_dim - 1)
     if target.array.dtype.kind == "f":

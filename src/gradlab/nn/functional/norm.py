@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -9,6 +10,15 @@ from gradlab import backend, ops
 from gradlab.autograd import is_grad_enabled, no_grad
 from gradlab.autograd.node import Op
 from gradlab.backend import Generator
+from gradlab.kernels.dropout import dropout_forward
+from gradlab.kernels.embedding import embedding_backward
+from gradlab.kernels.norm import (
+    batch_norm_backward,
+    batch_norm_forward,
+    layer_norm_backward,
+    layer_norm_forward,
+)
+from gradlab.nn.functional._fused import recorded_grads
 from gradlab.ops.elementwise import MulConst
 from gradlab.tensor import Tensor
 
@@ -46,17 +56,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             )
         rows, order = channel_rows(input.array)
         xp = backend.array_module(rows)
-        mean = rows.mean(axis=1, keepdims=True)
-        centered = rows - mean
-        var = (centered * centered).mean(axis=1, keepdims=True)  # pairwise sums along the rows
+        c = input.shape[1]
+        w = weight.array if weight is not None else xp.ones(c, dtype=rows.dtype)
+        b = bias.array if bias is not None else xp.zeros(c, dtype=rows.dtype)
+        y, mean, var = batch_norm_forward(rows, w, b, eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.reshape(-1) * momentum)
-                running_var.mul_(1 - momentum).add_(var.reshape(-1) * (momentum * n / (n - 1)))
+                running_mean.mul_(1 - momentum).add_((mean * momentum).astype(running_mean.array.dtype))
+                running_var.mul_(1 - momentum).add_(
+                    (var * (momentum * n / (n - 1))).astype(running_var.array.dtype))
         params = [t for t in (weight, bias) if t is not None]
         return BatchNormTrain.apply(input, *params, axes=axes, shape=shape, eps=eps, order=order,
-                                    rows=rows, mean=mean, invstd=1.0 / xp.sqrt(var + eps),
-                                    centered=centered, affine=(weight is not None, bias is not None))
+                                    rows=rows, mean=mean, invstd=1.0 / xp.sqrt(var + eps), y=y, w=w,
+                                    affine=(weight is not None, bias is not None))
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
     out = (input - running_mean.reshape(shape)) * ops.rsqrt(running_var.reshape(shape) + eps)
@@ -107,23 +119,17 @@ class BatchNormTrain(Op):
         dx = gamma / sqrt(var + eps) * (g - mean(g) - xhat * mean(g xhat)),
         dgamma = sum(g xhat),   dbeta = sum(g),
 
-    the means and sums over every axis but the channels. Without
-    ``create_graph`` this runs on the arrays, as (C, M) rows (see
-    :func:`channel_rows`): a handful of passes instead of the two dozen nodes
-    of the composed form, from x and the batch's mean and
-    1 / sqrt(var + eps) kept from the forward. With it, the same formula is
-    built from Tensor ops on x, with mu and var recomputed from x, so that it
-    can be differentiated again.
+    the means and sums over every axis but the channels. Forward and
+    backward are the kernels of :mod:`gradlab.kernels.norm` on the (C, M)
+    rows of x (see :func:`channel_rows`), with the batch's float64 mean and
+    1 / sqrt(var + eps) kept from the forward. When the backward is recorded
+    (``create_graph``), the same formula is built from Tensor ops on x, with
+    mu and var recomputed from x, so that it can be differentiated again.
     """
 
     def forward(self, x, *params):
-        has_weight, has_bias = self.affine
-        out = self.centered  # y = (x - mu) * (invstd gamma) + beta, in place
-        self.centered = None
-        out *= self.invstd if not has_weight else self.invstd * params[0][:, None]
-        if has_bias:
-            out += params[-1][:, None]
-        return from_rows(out, self.order, x.shape)
+        y, self.y = self.y, None  # computed by the caller with the statistics
+        return from_rows(y, self.order, x.shape)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -132,24 +138,9 @@ class BatchNormTrain(Op):
         if is_grad_enabled():
             return self._differentiable(g, x, weight, has_bias)
         xp = backend.array_module(g.array)
-        rows, m = self.rows, self.rows.shape[1]
-        g_rows = g.array.transpose(self.order)
-        if not g_rows.flags.c_contiguous:
-            g_rows = xp.ascontiguousarray(g_rows)
-        g_rows = g_rows.reshape(rows.shape)
-        xhat = rows - self.mean
-        xhat *= self.invstd
-        gb = g_rows.sum(axis=1)
-        gw = (g_rows * xhat).sum(axis=1)
-        grads = [None]
-        if x._rg:
-            # dx = scale (g - gb / m - xhat gw / m), as g * scale + xhat * (-scale gw / m) + const
-            scale = self.invstd[:, 0] if weight is None else self.invstd[:, 0] * weight.array
-            gx = g_rows * scale[:, None]
-            xhat *= (-scale * gw / m)[:, None]
-            gx += xhat
-            gx -= (scale * gb / m)[:, None]
-            grads[0] = Tensor._make(from_rows(gx, self.order, x.shape))
+        g_rows = xp.ascontiguousarray(g.array.transpose(self.order)).reshape(self.rows.shape)
+        gx, gw, gb = batch_norm_backward(g_rows, self.rows, self.mean, self.invstd, self.w)
+        grads = [Tensor._make(from_rows(gx, self.order, x.shape)) if x._rg else None]
         if has_weight:
             grads.append(Tensor._make(gw) if weight._rg else None)
         if has_bias:
@@ -183,6 +174,16 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             f"layer_norm: normalized_shape {shape} does not match the trailing dimensions of the "
             f"input of shape {tuple(input.shape)}"
         )
+    if weight is not None and tuple(weight.shape) != shape or bias is not None and tuple(bias.shape) != shape:
+        raise RuntimeError(f"layer_norm: weight and bias must have the shape {shape}, got "
+                           f"{None if weight is None else tuple(weight.shape)} and "
+                           f"{None if bias is None else tuple(bias.shape)}")
+    return LayerNorm.apply(*(t for t in (input, weight, bias) if t is not None), shape=shape, eps=eps,
+                           affine=(weight is not None, bias is not None))
+
+
+def _layer_norm_composed(input: Tensor, weight: Tensor | None, bias: Tensor | None,  # noqa: A002
+                         shape: tuple, eps: float) -> Tensor:
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     centered = input - input.mean(axes, keepdim=True)
     var = (centered * centered).mean(axes, keepdim=True)
@@ -194,6 +195,45 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return out
 
 
+class LayerNorm(Op):
+    """Layer normalization (Ba et al. 2016) as one node: the kernels of
+    :mod:`gradlab.kernels.norm` on the (M, D) rows of the input (D the size
+    of the normalized dimensions), the composed form when the backward is
+    recorded."""
+
+    def forward(self, x, *params):
+        has_weight, has_bias = self.affine
+        xp = backend.array_module(x)
+        d = math.prod(self.shape)
+        self.rows = xp.ascontiguousarray(x).reshape(-1, d)
+        self.w = params[0].reshape(d) if has_weight else xp.ones(d, dtype=x.dtype)
+        b = params[-1].reshape(d) if has_bias else xp.zeros(d, dtype=x.dtype)
+        y, self.mean, self.invstd = layer_norm_forward(self.rows, self.w, b, self.eps)
+        return y.reshape(x.shape)
+
+    def backward(self, g):
+        has_weight, has_bias = self.affine
+        x = self.inputs[0]
+        weight = self.inputs[1] if has_weight else None
+        bias = self.inputs[-1] if has_bias else None
+        if is_grad_enabled():
+            return self._composed_grads(g, x, weight, bias)
+        gx, gw, gb = layer_norm_backward(g.array.reshape(self.rows.shape), self.rows, self.mean,
+                                         self.invstd, self.w)
+        grads = [Tensor._make(gx.reshape(x.shape)) if x._rg else None]
+        if has_weight:
+            grads.append(Tensor._make(gw.reshape(self.shape)) if weight._rg else None)
+        if has_bias:
+            grads.append(Tensor._make(gb.reshape(self.shape)) if bias._rg else None)
+        return tuple(grads)
+
+    def _composed_grads(self, g, x, weight, bias):
+        found = recorded_grads(lambda *a: _layer_norm_composed(*a, self.shape, self.eps),
+                               (x, weight, bias), (g,))
+        return tuple(t for t, present in zip(found, (True, weight is not None, bias is not None))
+                     if present)
+
+
 def _drop(input: Tensor, shape: tuple, q: float, scale: float,  # noqa: A002
           generator: Generator | None, inplace: bool = False) -> Tensor:
     """input * m * scale with m a 0/1 mask of ``shape`` (broadcast against
@@ -202,6 +242,8 @@ def _drop(input: Tensor, shape: tuple, q: float, scale: float,  # noqa: A002
     mask is a constant of the product. ``inplace`` multiplies ``input``
     itself (recorded, as any in-place op)."""
     draws = backend.resolve_generator(generator).numpy.random(shape, dtype="float64")
+    if shape == tuple(input.shape) and not inplace:
+        return Dropout.apply(input, draws=backend.to_device(draws, input.device), keep=q, scale=scale)
     mask = (draws < q).astype(input.dtype)
     if scale != 1.0:
         mask *= scale
@@ -209,6 +251,17 @@ def _drop(input: Tensor, shape: tuple, q: float, scale: float,  # noqa: A002
     if inplace:
         return input.mul_(Tensor._make(mask))
     return MulConst.apply(input, c=mask)
+
+
+class Dropout(MulConst):
+    """x * m for the scaled 0/1 mask m made from the uniform ``draws`` in the
+    same pass (:func:`gradlab.kernels.dropout.dropout_forward`); its
+    backward is MulConst's, g * m."""
+
+    def forward(self, x):
+        out, self.c = dropout_forward(x, self.draws, self.keep, self.scale)
+        self.draws = None
+        return out
 
 
 def _check_p(p: float, name: str) -> None:
@@ -365,10 +418,37 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} "
                          f"is out of range for {n} embeddings")
-    out = weight[input]
     if padding_idx is not None:
         padding_idx = padding_idx % n
-        out = ops.where((idx == padding_idx)[..., None], out.detach(), out)
+    if weight.ndim != 2:
+        return _embedding_composed(weight, input, padding_idx)
+    return EmbeddingLookup.apply(weight, index=idx, padding_idx=padding_idx, lookup=input)
+
+
+def _embedding_composed(weight: Tensor, input: Tensor, padding_idx: int | None) -> Tensor:  # noqa: A002
+    out = weight[input]
+    if padding_idx is not None:
+        out = ops.where((input.array == padding_idx)[..., None], out.detach(), out)
     return out
+
+
+class EmbeddingLookup(Op):
+    """weight[index] as one node; its backward adds each row of the output
+    gradient onto the row of the table it was read from (the scatter-add
+    kernel of :mod:`gradlab.kernels.embedding`), skipping ``padding_idx``."""
+
+    reads_inputs = False
+
+    def forward(self, weight):
+        self.rows = weight.shape[0]
+        return weight[self.index]
+
+    def backward(self, g):
+        if is_grad_enabled():
+            return recorded_grads(lambda w: _embedding_composed(w, self.lookup, self.padding_idx),
+                                  self.inputs, (g,))[0]
+        flat = g.array.reshape(-1, g.shape[-1])
+        pad = -1 if self.padding_idx is None else self.padding_idx
+        return Tensor._make(embedding_backward(flat, self.index.reshape(-1), self.rows, pad))
 
 

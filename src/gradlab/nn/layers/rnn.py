@@ -17,7 +17,7 @@ from gradlab import ops
 from gradlab.backend import Generator
 from gradlab.nn import functional as F
 from gradlab.nn import init
-from gradlab.nn.functional.rnn import LSTMLayer, Unbind0, gru_step, lstm_step, rnn_step
+from gradlab.nn.functional.rnn import GRULayer, LSTMLayer, Unbind0, gru_step, lstm_step, rnn_step
 from gradlab.nn.layers._factory import check_positive, new_parameter
 from gradlab.nn.module import Module
 from gradlab.tensor import Tensor
@@ -115,6 +115,9 @@ class RNNBase(Module):
             bias = None if b_ih is None else b_ih + b_hh
             hs, h_n, c_n = LSTMLayer.apply(x, carry[0], carry[1], w_ih, w_hh, bias, reverse)
             return hs, [h_n, c_n]
+        if self.mode == "GRU":
+            hs, h_n = GRULayer.apply(x, carry[0], w_ih, w_hh, b_ih, b_hh, reverse)
+            return hs, [h_n]
         proj = F.linear(x, w_ih, b_ih)  # all steps' input projections: one matrix product
         steps = list(Unbind0.apply(proj)) if proj.shape[0] > 1 else [proj[0]]
         if reverse:
@@ -122,10 +125,7 @@ class RNNBase(Module):
         (h,) = carry
         hs = []
         for step in steps:
-            if self.mode == "GRU":
-                h = gru_step(step, h, w_hh, b_hh)
-            else:
-                h = rnn_step(step, h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
+            h = rnn_step(step, h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
             hs.append(h)
         if reverse:
             hs.reverse()

@@ -1,0 +1,50 @@
+"""LSTM and GRU step kernels against their NumPy references, on the
+(G, H, N) gate blocks of both the layer layout and the cell layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kernel_layouts import DTYPES, LAYOUTS, close, random
+
+from gradlab.kernels import rnn_cell
+
+
+def _run(step, *arrays, outs):
+    results = [np.empty(shape, dtype=arrays[0].dtype) for shape in outs]
+    step(*arrays, *results)
+    return results
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_lstm_cell_matches_reference(dtype, layout):
+    a = random((4, 5, 3), dtype, layout, scale=2.0)
+    c = random((5, 3), dtype, layout, seed=1)
+    want = rnn_cell.lstm_cell_forward_reference(a, c)
+    for step in (rnn_cell.lstm_cell_forward_kernel, rnn_cell.lstm_cell_forward):
+        gates, c2, tc, h = _run(step, a, c, outs=[(4, 5, 3), (5, 3), (5, 3), (5, 3)])
+        for got, expected in zip((gates, c2, tc, h), want):
+            close(got, expected, dtype)
+    dh, more, dc = (random((5, 3), dtype, layout, seed=s) for s in (2, 3, 4))
+    d, dc_prev = _run(rnn_cell.lstm_cell_backward, gates, c, tc, dh, more, dc,
+                      outs=[(4, 5, 3), (5, 3)])
+    for got, want in zip((d, dc_prev), rnn_cell.lstm_cell_backward_reference(gates, c, tc, dh + more, dc)):
+        close(got, want, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_gru_cell_matches_reference(dtype, layout):
+    xg = rnn_cell.stacked(random((3, 15), dtype, layout, scale=2.0), 3)  # the cell layout (N, 3H)
+    hg = random((3, 5, 3), dtype, layout, seed=1)
+    h = random((5, 3), dtype, layout, seed=2)
+    want = rnn_cell.gru_cell_forward_reference(xg, hg, h)
+    for step in (rnn_cell.gru_cell_forward_kernel, rnn_cell.gru_cell_forward):
+        gates, h2 = _run(step, xg, hg, h, outs=[(3, 5, 3), (5, 3)])
+        for got, expected in zip((gates, h2), want):
+            close(got, expected, dtype)
+    dh, more = random((5, 3), dtype, layout, seed=3), random((5, 3), dtype, layout, seed=4)
+    got = _run(rnn_cell.gru_cell_backward, gates, hg, h, dh, more, outs=[(3, 5, 3)] * 2 + [(5, 3)])
+    for a, b in zip(got, rnn_cell.gru_cell_backward_reference(gates, hg, h, dh + more)):
+        close(a, b, dtype)
