@@ -63,7 +63,9 @@ def test_ctrl_c_stops_every_rank_at_one_batch_and_the_run_resumes_alone(tmp_path
     import signal
     import time
 
-    env = dict(os.environ, PYTHONPATH=str(SRC), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    # unbuffered: the test must see "epoch 1/4" when rank 0 prints it, not when the run ends
+    env = dict(os.environ, PYTHONPATH=str(SRC), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               PYTHONUNBUFFERED="1")
     command = ["train", "--processes", "2", "--epochs", "4", "--output", str(tmp_path)]
     proc = subprocess.Popen([sys.executable, "-m", "gradlab.cli", *command], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
