@@ -9,6 +9,16 @@ which sets Numba's count (``numba.set_num_threads``) and every BLAS pool's
 that is set (as PyTorch's default does) and otherwise to the cores this
 process may run on (``os.sched_getaffinity``).
 
+Numba's pool is its ``workqueue`` threading layer (unless
+``NUMBA_THREADING_LAYER`` names another): its workers sleep between
+kernels. Under the ``omp`` layer, GNU OpenMP's workers spin for a while
+after each kernel, and on two cores they took the cores that OpenBLAS's
+workers needed next: a training step of a 784-512-512-10 MLP took 65 ms
+instead of 4.5 ms, an LSTM step 366 ms instead of 14 ms
+(``benchmarks/bench_steps.py``, 2 threads). The workqueue layer must not
+run kernels from two Python threads at once; gradlab's training loop runs
+them from one.
+
 Numba cannot run more threads than it started with (``NUMBA_NUM_THREADS``,
 by default the cores available): a larger count is given to the BLAS in
 full and to Numba up to that limit. As in Numba, the count of the compiled
@@ -21,6 +31,9 @@ import os
 
 import numba
 from threadpoolctl import threadpool_limits
+
+if "NUMBA_THREADING_LAYER" not in os.environ:  # before the first parallel kernel starts a pool
+    numba.config.THREADING_LAYER = "workqueue"
 
 __all__ = ["get_num_threads", "set_num_threads"]
 
