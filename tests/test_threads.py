@@ -79,3 +79,16 @@ def test_gradlab_train_threads_setting_covers_numba_too(restore_threads):
     assert gradlab.get_num_threads() == 2
     assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
     assert set(_blas_counts().values()) == {2}
+
+
+def test_numba_runs_the_workqueue_layer_whose_workers_sleep():
+    # the omp layer's spinning workers made a 2-thread MLP step 26x PyTorch's
+    import subprocess
+    import sys
+
+    code = ("import numba, gradlab; from gradlab import nn; "
+            "nn.functional.relu(gradlab.randn(64, 64, requires_grad=True)).sum().backward(); "
+            "print(numba.threading_layer())")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_THREADING_LAYER"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "workqueue", done.stderr[-2000:]
