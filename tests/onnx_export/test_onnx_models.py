@@ -97,7 +97,25 @@ def test_export_returns_a_checked_model_with_named_dynamic_axes(tmp_path):
 
 class UsesWhere(nn.Module):
     def forward(self, x):
-        return nn.functional.leaky_relu(x, 0.1)  # where(x > 0, ...): its mask is data, not a Tensor
+        return gradlab.where(x > 0, x, x * 0.1)  # its mask is data, not a Tensor
+
+
+class KernelActivations(nn.Module):
+    """Activations that run as one kernel node (Pointwise) in a custom forward."""
+
+    def forward(self, x):
+        return (nn.functional.leaky_relu(x, 0.2) + nn.functional.gelu(x)
+                + nn.functional.gelu(x, approximate="tanh"))
+
+
+def test_kernel_activations_in_a_custom_forward_export(tmp_path):
+    import onnxruntime
+
+    x = gradlab.randn(5, 3)
+    gradlab.onnx.export(KernelActivations(), gradlab.randn(2, 3), tmp_path / "m.onnx",
+                        input_names=["input"], dynamic_axes={"input": {0: "batch"}})
+    (y,) = onnxruntime.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input": x.numpy()})
+    np.testing.assert_allclose(y, KernelActivations()(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
 class Block(nn.Module):

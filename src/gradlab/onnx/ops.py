@@ -179,3 +179,24 @@ def _amax(g: Graph, op: Any, inputs: list, tensors: tuple, out: Tensor) -> str:
 def _softmax(g: Graph, op: Any, inputs: list, tensors: tuple, out: Tensor) -> str:
     axis = 0 if op.axis is None else int(op.axis)
     return g.node(type(op).__name__, inputs, axis=axis)
+
+
+@op_converter("Pointwise")
+def _pointwise(g: Graph, op: Any, inputs: list, tensors: tuple, out: Tensor) -> str:
+    """The activations that run as one kernel node (nn.functional.activation)."""
+    x = inputs[0]
+    if op.kind == "leaky_relu":
+        return g.node("LeakyRelu", [x], alpha=float(op.params["slope"]))
+    half = _scalar(g, 0.5, tensors[0])
+    one = _scalar(g, 1.0, tensors[0])
+    if op.kind == "gelu":  # x Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
+        erf = g.node("Erf", [g.node("Mul", [x, _scalar(g, 1.0 / np.sqrt(2.0), tensors[0])])])
+    elif op.kind == "gelu_tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = g.node("Mul", [g.node("Mul", [x, x]), x])
+        inner = g.node("Add", [x, g.node("Mul", [cube, _scalar(g, 0.044715, tensors[0])])])
+        erf = g.node("Tanh", [g.node("Mul", [inner, _scalar(g, np.sqrt(2.0 / np.pi), tensors[0])])])
+    else:
+        from gradlab.onnx.graph import UnsupportedOperatorError
+
+        raise UnsupportedOperatorError(f"ONNX export: the activation kernel {op.kind!r} is not exportable")
+    return g.node("Mul", [g.node("Mul", [x, half]), g.node("Add", [one, erf])])

@@ -21,19 +21,10 @@ def export_run(target: str | Path, path: str | Path, opset_version: int = 17, ou
     from gradlab.train import recipe
     from gradlab.train.callbacks._weights import load_state
     from gradlab.train.checkpoint import read_checkpoint
-    from gradlab.train.run import read_config
+    from gradlab.train.run import find_checkpoint, read_config
 
     out = out or sys.stdout
-    target = Path(target)
-    if target.is_dir():
-        run_dir = target
-        checkpoint = next((run_dir / n for n in ("best.ckpt", "last.ckpt") if (run_dir / n).is_file()), None)
-        if checkpoint is None:
-            raise FileNotFoundError(f"{str(run_dir)!r} holds no best.ckpt or last.ckpt")
-    elif target.is_file():
-        run_dir, checkpoint = target.parent, target
-    else:
-        raise FileNotFoundError(f"{str(target)!r} is neither a run folder nor a checkpoint file")
+    run_dir, checkpoint = find_checkpoint(target)
     config = read_config(run_dir)
     data = recipe.load_data(config)
     model = recipe.build_model(config, tuple(data.x_train.shape[1:]), data.num_classes)

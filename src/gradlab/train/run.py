@@ -387,21 +387,27 @@ def resume_run(run_dir: str | Path, out: Any = None, epochs: int | None = None) 
         return _finish(parts, run_dir, out)
 
 
-def evaluate_run(target: str | Path, out: Any = None) -> dict[str, float]:
-    """Test loss and accuracy of a run folder's best checkpoint (or of a
-    given checkpoint file in a run folder). EMA averages in the checkpoint,
-    if any, are what is evaluated, as during training."""
-    out = out or sys.stdout
+def find_checkpoint(target: str | Path) -> tuple[Path, Path]:
+    """(run folder, checkpoint) for a run folder (its ``best.ckpt``, else
+    ``last.ckpt``) or for one checkpoint file in a run folder."""
     target = Path(target)
     if target.is_dir():
         run_dir = target
         checkpoint = next((run_dir / n for n in ("best.ckpt", "last.ckpt") if (run_dir / n).is_file()), None)
         if checkpoint is None:
             raise FileNotFoundError(f"{str(run_dir)!r} holds no best.ckpt or last.ckpt")
-    elif target.is_file():
-        run_dir, checkpoint = target.parent, target
-    else:
-        raise FileNotFoundError(f"{str(target)!r} is neither a run folder nor a checkpoint file")
+        return run_dir, checkpoint
+    if target.is_file():
+        return target.parent, target
+    raise FileNotFoundError(f"{str(target)!r} is neither a run folder nor a checkpoint file")
+
+
+def evaluate_run(target: str | Path, out: Any = None) -> dict[str, float]:
+    """Test loss and accuracy of a run folder's best checkpoint (or of a
+    given checkpoint file in a run folder). EMA averages in the checkpoint,
+    if any, are what is evaluated, as during training."""
+    out = out or sys.stdout
+    run_dir, checkpoint = find_checkpoint(target)
     config = read_config(run_dir)
     state = read_checkpoint(checkpoint)
     check_finite(state, checkpoint)
