@@ -92,3 +92,24 @@ def test_numba_runs_the_workqueue_layer_whose_workers_sleep():
     env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_THREADING_LAYER"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.stdout.strip() == "workqueue", done.stderr[-2000:]
+
+
+def test_kernels_run_in_parallel_only_for_large_arrays_and_several_threads(monkeypatch):
+    """A parallel loop wakes sleeping workers (120-170 us here), so small
+    calls, and every call with one thread, run the serial compilation."""
+    import numpy as np
+
+    from gradlab.kernels import _jit, optim_sgd
+
+    calls = []
+    kernel = optim_sgd.sgd_kernel
+    for name in ("serial", "parallel"):
+        monkeypatch.setattr(kernel, name, lambda *a, name=name: calls.append(name))
+    before = gradlab.get_num_threads()
+    try:
+        for threads, size in ((2, 10), (2, _jit.PARALLEL_MIN_ELEMENTS), (1, 1 << 22)):
+            gradlab.set_num_threads(threads)
+            kernel(np.zeros(size), np.zeros(size), None, 0.1, 0.0, 0.0, 0.0, False, False, False)
+    finally:
+        gradlab.set_num_threads(before)
+    assert calls == ["serial", "parallel", "serial"]

@@ -192,3 +192,19 @@ def test_optimizers_step_through_the_kernels(name, dtype, monkeypatch):
         opt.step()
     assert p.dtype == getattr(gradlab, dtype)
     assert np.all(p.detach().numpy() < 1.0)  # every update moved the weights down the gradient
+
+
+def test_each_call_runs_the_compilation_its_size_asks_for(compilation, monkeypatch):
+    """The fixture's choice reaches the kernel: only the chosen dispatcher
+    compiles or runs (a spy on each records its calls)."""
+    calls = []
+    kernel = optim_sgd.sgd_kernel
+    for name in ("serial", "parallel"):
+        real = getattr(kernel, name)
+        monkeypatch.setattr(kernel, name, lambda *a, real=real, name=name: (calls.append(name),
+                                                                            real(*a)))
+    param = np.ones(8)
+    optim_sgd.sgd_update(param, np.ones(8), None, first=False, lr=0.5, momentum=0.0,
+                         dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False)
+    assert calls == [compilation]
+    np.testing.assert_array_equal(param, np.full(8, 0.5))

@@ -1,11 +1,26 @@
 """How every CPU kernel is compiled, and which arrays it takes.
 
-Kernels are compiled with Numba's ``njit``, ``parallel=True`` (``prange``
-loops spread over gradlab's threads, see :mod:`gradlab.threads`) and
-``cache=True`` (the machine code is kept on disk, so only the first use
-after an install pays for compilation; Numba falls back to a per-user cache
-folder when the installed package is read-only, and ``NUMBA_CACHE_DIR``
-names another).
+Each kernel is compiled twice with Numba's ``njit``, lazily (at the first
+call that needs it) and ``cache=True`` (the machine code is kept on disk, so
+only the first use after an install pays for compilation; Numba falls back
+to a per-user cache folder when the installed package is read-only, and
+``NUMBA_CACHE_DIR`` names another):
+
+* **serial**, where ``prange`` is a plain ``range``: for most calls. Starting
+  a parallel loop wakes Numba's sleeping worker threads, which costs 120-170
+  us on this project's 2-core virtual machines, while an SGD step over
+  262,144 float32 takes 110 us on one core: below about a quarter of a
+  million elements a parallel loop is slower than a serial one
+  (``benchmarks/bench_kernels.py`` measures the crossover);
+* **parallel** (``parallel=True``, ``prange`` spread over gradlab's threads,
+  :mod:`gradlab.threads`): for calls whose largest array holds at least
+  :data:`PARALLEL_MIN_ELEMENTS` elements, when gradlab computes with more
+  than one thread.
+
+Both use NumPy's error model (``error_model="numpy"``): a division by zero
+gives inf or nan as in NumPy instead of raising, which also lets LLVM
+vectorize loops with a division (Python's model checks each divisor and
+made a serial Adam step 2.3x slower).
 
 A kernel is compiled for float32 and float64 NumPy arrays and reads them as
 flat runs of memory, so the arrays it *writes* (a parameter and its
@@ -17,21 +32,67 @@ layout of the same values gives the same result to the last bit.
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["KERNEL_DTYPES", "cpu_kernel", "flat_input", "prange", "reads_as", "writes_into"]
+from gradlab import threads
+
+__all__ = ["KERNEL_DTYPES", "PARALLEL_MIN_ELEMENTS", "CpuKernel", "cpu_kernel", "flat_input",
+           "prange", "reads_as", "writes_into"]
 
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 """The dtypes the CPU kernels are compiled for."""
 
+PARALLEL_MIN_ELEMENTS = 1 << 20
+"""The size of a call's largest array from which a kernel runs in parallel
+(when gradlab computes with more than one thread)."""
 
-def cpu_kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Compile ``fn`` lazily (at its first call) as a parallel, cached kernel."""
-    return njit(parallel=True, cache=True)(fn)
+
+class CpuKernel:
+    """A kernel function compiled as a serial and as a parallel loop (see the
+    module docstring); calling it runs the one the call's size asks for.
+
+    ``kernel.serial`` and ``kernel.parallel`` are the two Numba dispatchers,
+    for tests that check each against the NumPy reference.
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        functools.update_wrapper(self, fn)
+        self.parallel = njit(parallel=True, cache=True, error_model="numpy")(fn)
+        self.serial = njit(cache=True, error_model="numpy")(_renamed(fn, "serial"))
+
+    def __call__(self, *args: Any) -> Any:
+        if threads.get_num_threads() > 1 and _largest(args) >= PARALLEL_MIN_ELEMENTS:
+            return self.parallel(*args)
+        return self.serial(*args)
+
+
+def _renamed(fn: Callable[..., Any], suffix: str) -> types.FunctionType:
+    """A copy of ``fn`` under another qualified name: Numba's disk cache
+    names its files after the function and does not tell a serial from a
+    parallel compilation of the same one."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_{suffix}",
+                              fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = f"{fn.__qualname__}_{suffix}"
+    copy.__module__ = fn.__module__
+    copy.__doc__ = fn.__doc__
+    return copy
+
+
+def _largest(args: tuple[Any, ...]) -> int:
+    """The number of elements of the largest array among ``args``."""
+    return max((a.size for a in args if type(a) is np.ndarray), default=0)
+
+
+def cpu_kernel(fn: Callable[..., Any]) -> CpuKernel:
+    """Compile ``fn`` lazily (at its first call) as a serial and a parallel
+    cached kernel (:class:`CpuKernel`)."""
+    return CpuKernel(fn)
 
 
 def writes_into(*arrays: Any) -> bool:

@@ -37,11 +37,12 @@ __all__ = ["adam_kernel", "adam_reference", "adam_update", "nadam_kernel", "nada
 
 # ------------------------------------------------------------------ Adam
 @cpu_kernel
-def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, beta1, beta2, eps,
+def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                 weight_decay, decoupled, maximize, step_size, bc2_sqrt):  # pragma: no cover
     """One Adam step over flat arrays; ``step_size`` = lr / (1 - beta1^t),
-    ``bc2_sqrt`` = sqrt(1 - beta2^t); ``max_exp_avg_sq`` is used only with
-    ``amsgrad``."""
+    ``bc2_sqrt`` = sqrt(1 - beta2^t); ``max_exp_avg_sq`` is None without
+    AMSGrad (known when Numba compiles, so each variant is its own loop,
+    which LLVM vectorizes)."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         if decoupled:
@@ -51,7 +52,7 @@ def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, b
         exp_avg[i] = beta1 * exp_avg[i] + (1.0 - beta1) * g
         exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1.0 - beta2) * g * g
         v = exp_avg_sq[i]
-        if amsgrad:
+        if max_exp_avg_sq is not None:
             if v > max_exp_avg_sq[i]:
                 max_exp_avg_sq[i] = v
             v = max_exp_avg_sq[i]
@@ -102,10 +103,8 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_av
                        beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         return
-    flat = param.reshape(-1)
-    amsgrad = max_exp_avg_sq is not None
-    adam_kernel(flat, flat_input(grad), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-                max_exp_avg_sq.reshape(-1) if amsgrad else flat[:0], amsgrad, float(lr),
+    adam_kernel(param.reshape(-1), flat_input(grad), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+                None if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1), float(lr),
                 float(beta1), float(beta2), float(eps), float(weight_decay),
                 bool(decoupled_weight_decay), bool(maximize), lr / (1 - beta1 ** step),
                 math.sqrt(1 - beta2 ** step))

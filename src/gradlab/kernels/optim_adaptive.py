@@ -51,20 +51,21 @@ def _gradient(param: Any, grad: Any, weight_decay: float, maximize: bool) -> Any
 
 # ------------------------------------------------------------------ RMSprop
 @cpu_kernel
-def rmsprop_kernel(param, grad, square_avg, grad_avg, buf, centered, lr, alpha, eps,
+def rmsprop_kernel(param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
                    weight_decay, momentum, nesterov, maximize):  # pragma: no cover - compiled
-    """One RMSprop step over flat arrays; ``grad_avg`` is used only when
-    ``centered``, ``buf`` only when ``momentum > 0``."""
+    """One RMSprop step over flat arrays; ``grad_avg`` is None unless
+    centered, ``buf`` None without momentum (known when Numba compiles, so
+    each variant is its own loop, which LLVM vectorizes)."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         g += weight_decay * param[i]
         square_avg[i] = alpha * square_avg[i] + (1.0 - alpha) * g * g
         r = square_avg[i]
-        if centered:
+        if grad_avg is not None:
             grad_avg[i] = alpha * grad_avg[i] + (1.0 - alpha) * g
             r -= grad_avg[i] * grad_avg[i]
         scaled = g / (math.sqrt(r) + eps)
-        if momentum == 0.0:
+        if buf is None:
             param[i] -= lr * scaled
         elif nesterov:
             v_old = buf[i]
@@ -118,10 +119,9 @@ def rmsprop_update(param: Any, grad: Any, square_avg: Any, grad_avg: Any | None,
         return
     flat = param.reshape(-1)
     rmsprop_kernel(flat, flat_input(grad), square_avg.reshape(-1),
-                   flat[:0] if grad_avg is None else grad_avg.reshape(-1),
-                   flat[:0] if buf is None else buf.reshape(-1), grad_avg is not None,
-                   float(lr), float(alpha), float(eps), float(weight_decay),
-                   float(momentum if buf is not None else 0.0), bool(nesterov), bool(maximize))
+                   None if grad_avg is None else grad_avg.reshape(-1),
+                   None if buf is None else buf.reshape(-1), float(lr), float(alpha), float(eps),
+                   float(weight_decay), float(momentum), bool(nesterov), bool(maximize))
 
 
 # ------------------------------------------------------------------ Adagrad

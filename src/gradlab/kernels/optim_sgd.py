@@ -23,21 +23,20 @@ __all__ = ["sgd_kernel", "sgd_reference", "sgd_update"]
 @cpu_kernel
 def sgd_kernel(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
                first):  # pragma: no cover - compiled
-    """One SGD step over flat arrays, in place on ``param`` and ``buf``
-    (``buf`` is read and written only when ``momentum != 0``; ``first``
-    marks the step that fills it with g)."""
+    """One SGD step over flat arrays, in place on ``param`` and the momentum
+    buffer ``buf`` (None without momentum; ``first`` marks the step that
+    fills it with g). A None ``buf`` is known when Numba compiles, which
+    leaves a loop without branches on arrays, one LLVM can vectorize."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         g += weight_decay * param[i]
-        if momentum != 0.0:
+        if buf is not None:
             if first:
-                buf[i] = g
+                b = g
             else:
-                buf[i] = momentum * buf[i] + (1.0 - dampening) * g
-            if nesterov:
-                g = g + momentum * buf[i]
-            else:
-                g = buf[i]
+                b = momentum * buf[i] + (1.0 - dampening) * g
+            buf[i] = b
+            g = g + momentum * b if nesterov else b
         param[i] -= lr * g
 
 
@@ -71,6 +70,6 @@ def sgd_update(param: Any, grad: Any, buf: Any | None, *, first: bool, lr: float
                       maximize=maximize)
         return
     flat = param.reshape(-1)
-    sgd_kernel(flat, flat_input(grad), flat[:0] if buf is None else buf.reshape(-1), float(lr),
-               float(momentum if buf is not None else 0.0), float(dampening),
+    sgd_kernel(flat, flat_input(grad), None if buf is None else buf.reshape(-1), float(lr),
+               float(momentum), float(dampening),
                float(weight_decay), bool(nesterov), bool(maximize), bool(first))
