@@ -99,7 +99,7 @@ def test_kernels_run_in_parallel_only_for_large_arrays_and_several_threads(monke
     calls, and every call with one thread, run the serial compilation."""
     import numpy as np
 
-    from gradlab.kernels import _jit, optim_sgd
+    from gradlab.kernels import _jit, optim_adam, optim_sgd
 
     calls = []
     kernel = optim_sgd.sgd_kernel
@@ -107,9 +107,12 @@ def test_kernels_run_in_parallel_only_for_large_arrays_and_several_threads(monke
         monkeypatch.setattr(kernel, name, lambda *a, name=name: calls.append(name))
     before = gradlab.get_num_threads()
     try:
-        for threads, size in ((2, 10), (2, _jit.PARALLEL_MIN_ELEMENTS), (1, 1 << 22)):
+        for threads, size in ((2, 10), (2, _jit.PARALLEL_MIN_ELEMENTS - 1),
+                              (2, _jit.PARALLEL_MIN_ELEMENTS), (1, 1 << 22)):
             gradlab.set_num_threads(threads)
             kernel(np.zeros(size), np.zeros(size), None, 0.1, 0.0, 0.0, 0.0, False, False, False)
     finally:
         gradlab.set_num_threads(before)
-    assert calls == ["serial", "parallel", "serial"]
+    assert calls == ["serial", "serial", "parallel", "serial"]
+    assert kernel.parallel_from == _jit.PARALLEL_MIN_ELEMENTS
+    assert optim_adam.adam_kernel.parallel_from == _jit.COMPUTE_BOUND < _jit.PARALLEL_MIN_ELEMENTS

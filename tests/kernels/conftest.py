@@ -12,10 +12,8 @@ from gradlab.kernels import _jit
 def compilation(request, monkeypatch):
     """Which of a kernel's two compilations every call runs."""
     threads = gradlab.get_num_threads()
+    monkeypatch.setattr(_jit, "_forced", request.param)
     if request.param == "parallel":
-        monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", 0)
         gradlab.set_num_threads(2)
-    else:
-        monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", float("inf"))
     yield request.param
     gradlab.set_num_threads(threads)

@@ -10,6 +10,18 @@ from kernel_layouts import DTYPES, LAYOUTS, close, random
 from gradlab.kernels import rnn_cell
 
 
+def _on_flat_blocks(kernel):
+    """A kernel called on the flat blocks of C-ordered copies of its
+    arguments, the copies written back (the outputs are C-ordered already)."""
+    def step(*arrays):
+        ordered = [np.ascontiguousarray(a) for a in arrays]
+        kernel(*rnn_cell.flat_blocks(*ordered))
+        for given, used in zip(arrays, ordered):
+            if used is not given:
+                given[...] = used
+    return step
+
+
 def _run(step, *arrays, outs):
     results = [np.empty(shape, dtype=arrays[0].dtype) for shape in outs]
     step(*arrays, *results)
@@ -22,7 +34,7 @@ def test_lstm_cell_matches_reference(dtype, layout):
     a = random((4, 5, 3), dtype, layout, scale=2.0)
     c = random((5, 3), dtype, layout, seed=1)
     want = rnn_cell.lstm_cell_forward_reference(a, c)
-    for step in (rnn_cell.lstm_cell_forward_kernel, rnn_cell.lstm_cell_forward):
+    for step in (_on_flat_blocks(rnn_cell.lstm_cell_forward_kernel), rnn_cell.lstm_cell_forward):
         gates, c2, tc, h = _run(step, a, c, outs=[(4, 5, 3), (5, 3), (5, 3), (5, 3)])
         for got, expected in zip((gates, c2, tc, h), want):
             close(got, expected, dtype)
@@ -40,7 +52,7 @@ def test_gru_cell_matches_reference(dtype, layout):
     hg = random((3, 5, 3), dtype, layout, seed=1)
     h = random((5, 3), dtype, layout, seed=2)
     want = rnn_cell.gru_cell_forward_reference(xg, hg, h)
-    for step in (rnn_cell.gru_cell_forward_kernel, rnn_cell.gru_cell_forward):
+    for step in (_on_flat_blocks(rnn_cell.gru_cell_forward_kernel), rnn_cell.gru_cell_forward):
         gates, h2 = _run(step, xg, hg, h, outs=[(3, 5, 3), (5, 3)])
         for got, expected in zip((gates, h2), want):
             close(got, expected, dtype)
@@ -48,3 +60,12 @@ def test_gru_cell_matches_reference(dtype, layout):
     got = _run(rnn_cell.gru_cell_backward, gates, hg, h, dh, more, outs=[(3, 5, 3)] * 2 + [(5, 3)])
     for a, b in zip(got, rnn_cell.gru_cell_backward_reference(gates, hg, h, dh + more)):
         close(a, b, dtype)
+
+
+def test_flat_blocks_only_for_c_ordered_float_arrays():
+    gates, state = np.zeros((4, 5, 3)), np.zeros((5, 3))
+    flat = rnn_cell.flat_blocks(gates, state)
+    assert [f.shape for f in flat] == [(4, 15), (15,)]
+    assert all(np.shares_memory(f, a) for f, a in zip(flat, (gates, state)))
+    assert rnn_cell.flat_blocks(gates, state.T.copy().T) is None      # Fortran order
+    assert rnn_cell.flat_blocks(gates, state.astype(np.float16)) is None

@@ -9,13 +9,15 @@ to a per-user cache folder when the installed package is read-only, and
 * **serial**, where ``prange`` is a plain ``range``: for most calls. Starting
   a parallel loop wakes Numba's sleeping worker threads, which costs 120-170
   us on this project's 2-core virtual machines, while an SGD step over
-  262,144 float32 takes 110 us on one core: below about a quarter of a
-  million elements a parallel loop is slower than a serial one
-  (``benchmarks/bench_kernels.py`` measures the crossover);
+  262,144 float32 takes 150 us on one core: below about half a million
+  elements a parallel SGD step is slower than a serial one, below about
+  200,000 a parallel Adam step (``benchmarks/bench_kernels.py`` measures
+  where each crosses);
 * **parallel** (``parallel=True``, ``prange`` spread over gradlab's threads,
   :mod:`gradlab.threads`): for calls whose largest array holds at least
-  :data:`PARALLEL_MIN_ELEMENTS` elements, when gradlab computes with more
-  than one thread.
+  the kernel's ``parallel_from`` elements (:data:`PARALLEL_MIN_ELEMENTS`
+  unless it says otherwise), when gradlab computes with more than one
+  thread.
 
 Both use NumPy's error model (``error_model="numpy"``): a division by zero
 gives inf or nan as in NumPy instead of raising, which also lets LLVM
@@ -42,7 +44,7 @@ from numba import njit, prange
 
 from gradlab import threads
 
-__all__ = ["KERNEL_DTYPES", "PARALLEL_MIN_ELEMENTS", "CpuKernel", "cpu_kernel", "flat_input",
+__all__ = ["COMPUTE_BOUND", "KERNEL_DTYPES", "PARALLEL_MIN_ELEMENTS", "CpuKernel", "cpu_kernel", "flat_input",
            "prange", "reads_as", "writes_into"]
 
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -50,24 +52,36 @@ KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 PARALLEL_MIN_ELEMENTS = 1 << 20
 """The size of a call's largest array from which a kernel runs in parallel
-(when gradlab computes with more than one thread)."""
+(when gradlab computes with more than one thread), for kernels bound by
+memory traffic; ``cpu_kernel(parallel_from=...)`` gives another size to a
+kernel with more arithmetic per element (Adam's square root and division
+pay for the workers' wake-up from 2^18 elements)."""
+
+COMPUTE_BOUND = 1 << 18
+"""``parallel_from`` for kernels with a square root or division per element."""
+
+_forced: str | None = None
+"""``"serial"`` or ``"parallel"`` to run every call on that compilation
+(the kernel tests check both), None to choose by size."""
 
 
 class CpuKernel:
     """A kernel function compiled as a serial and as a parallel loop (see the
     module docstring); calling it runs the one the call's size asks for.
 
-    ``kernel.serial`` and ``kernel.parallel`` are the two Numba dispatchers,
-    for tests that check each against the NumPy reference.
+    ``kernel.serial`` and ``kernel.parallel`` are the two Numba dispatchers.
     """
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], parallel_from: int = PARALLEL_MIN_ELEMENTS) -> None:
         functools.update_wrapper(self, fn)
+        self.parallel_from = parallel_from
         self.parallel = njit(parallel=True, cache=True, error_model="numpy")(fn)
         self.serial = njit(cache=True, error_model="numpy")(_renamed(fn, "serial"))
 
     def __call__(self, *args: Any) -> Any:
-        if threads.get_num_threads() > 1 and _largest(args) >= PARALLEL_MIN_ELEMENTS:
+        if _forced is not None:
+            return getattr(self, _forced)(*args)
+        if threads.get_num_threads() > 1 and _largest(args) >= self.parallel_from:
             return self.parallel(*args)
         return self.serial(*args)
 
@@ -89,10 +103,15 @@ def _largest(args: tuple[Any, ...]) -> int:
     return max((a.size for a in args if type(a) is np.ndarray), default=0)
 
 
-def cpu_kernel(fn: Callable[..., Any]) -> CpuKernel:
+def cpu_kernel(fn: Callable[..., Any] | None = None, *,
+               parallel_from: int = PARALLEL_MIN_ELEMENTS) -> Any:
     """Compile ``fn`` lazily (at its first call) as a serial and a parallel
-    cached kernel (:class:`CpuKernel`)."""
-    return CpuKernel(fn)
+    cached kernel (:class:`CpuKernel`) that runs in parallel from
+    ``parallel_from`` elements; as ``@cpu_kernel`` or
+    ``@cpu_kernel(parallel_from=n)``."""
+    if fn is None:
+        return functools.partial(CpuKernel, parallel_from=parallel_from)
+    return CpuKernel(fn, parallel_from)
 
 
 def writes_into(*arrays: Any) -> bool:

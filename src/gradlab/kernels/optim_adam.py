@@ -29,14 +29,14 @@ import math
 from typing import Any
 
 from gradlab.backend import array_module
-from gradlab.kernels._jit import cpu_kernel, flat_input, prange, reads_as, writes_into
+from gradlab.kernels._jit import COMPUTE_BOUND, cpu_kernel, flat_input, prange, reads_as, writes_into
 
 __all__ = ["adam_kernel", "adam_reference", "adam_update", "nadam_kernel", "nadam_reference",
            "nadam_update"]
 
 
 # ------------------------------------------------------------------ Adam
-@cpu_kernel
+@cpu_kernel(parallel_from=COMPUTE_BOUND)
 def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                 weight_decay, decoupled, maximize, step_size, bc2_sqrt):  # pragma: no cover
     """One Adam step over flat arrays; ``step_size`` = lr / (1 - beta1^t),
@@ -111,7 +111,7 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_av
 
 
 # ------------------------------------------------------------------ NAdam
-@cpu_kernel
+@cpu_kernel(parallel_from=COMPUTE_BOUND)
 def nadam_kernel(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
                  decoupled, maximize, grad_coef, avg_coef, bc2_sqrt):  # pragma: no cover
     """One NAdam step over flat arrays; ``grad_coef`` = lr (1 - mu_t) /

@@ -37,7 +37,7 @@ import math
 from typing import Any
 
 from gradlab.backend import array_module
-from gradlab.kernels._jit import cpu_kernel, flat_input, prange, reads_as, writes_into
+from gradlab.kernels._jit import COMPUTE_BOUND, cpu_kernel, flat_input, prange, reads_as, writes_into
 
 __all__ = ["adadelta_kernel", "adadelta_reference", "adadelta_update", "adagrad_kernel",
            "adagrad_reference", "adagrad_update", "rmsprop_kernel", "rmsprop_reference",
@@ -50,7 +50,7 @@ def _gradient(param: Any, grad: Any, weight_decay: float, maximize: bool) -> Any
 
 
 # ------------------------------------------------------------------ RMSprop
-@cpu_kernel
+@cpu_kernel(parallel_from=COMPUTE_BOUND)
 def rmsprop_kernel(param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
                    weight_decay, momentum, nesterov, maximize):  # pragma: no cover - compiled
     """One RMSprop step over flat arrays; ``grad_avg`` is None unless
@@ -125,7 +125,7 @@ def rmsprop_update(param: Any, grad: Any, square_avg: Any, grad_avg: Any | None,
 
 
 # ------------------------------------------------------------------ Adagrad
-@cpu_kernel
+@cpu_kernel(parallel_from=COMPUTE_BOUND)
 def adagrad_kernel(param, grad, state_sum, clr, eps, weight_decay, maximize):  # pragma: no cover
     """One Adagrad step over flat arrays; ``clr`` = lr / (1 + (t-1) lr_decay)."""
     for i in prange(param.size):
@@ -159,7 +159,7 @@ def adagrad_update(param: Any, grad: Any, state_sum: Any, *, step: int, lr: floa
 
 
 # ------------------------------------------------------------------ Adadelta
-@cpu_kernel
+@cpu_kernel(parallel_from=COMPUTE_BOUND)
 def adadelta_kernel(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
                     maximize):  # pragma: no cover - compiled
     """One Adadelta step over flat arrays."""

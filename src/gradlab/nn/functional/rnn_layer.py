@@ -105,9 +105,12 @@ class LSTMLayer(Function):
         d_gates = xp.empty_like(gates)
         dh_rec = xp.zeros((n, batch), dtype=gates.dtype)  # W_hh^T dgates_{t+1}
         dc = xp.ascontiguousarray(g_c.array.T)
+        dc_prev = xp.empty_like(dc)  # two buffers: a kernel writing over its input is not vectorized
         for t in range(steps - 1, -1, -1):
             d = d_gates[t].reshape(4, n, batch)
-            lstm_cell_backward(gates[t].reshape(4, n, batch), cs[t], tcs[t], gh[t], dh_rec, dc, d, dc)
+            lstm_cell_backward(gates[t].reshape(4, n, batch), cs[t], tcs[t], gh[t], dh_rec, dc, d,
+                               dc_prev)
+            dc, dc_prev = dc_prev, dc
             if t or need_h0:
                 xp.matmul(w_hh_t, d_gates[t], out=dh_rec)
         d_w_ih = d_w_hh = d_bias = None
