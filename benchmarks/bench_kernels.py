@@ -41,8 +41,8 @@ def main() -> None:
     for name, kernel in kernels.items():
         for n in (1 << 16, 1 << 18, 1 << 19, 1 << 20, 1 << 22):
             args = _arguments(kernel, n)
-            serial = timeit(lambda: kernel.serial(*args), min_time=0.05)
-            parallel = timeit(lambda: kernel.parallel(*args), min_time=0.05)
+            serial, parallel = (timeit(lambda f=f, a=args: f(*a), min_time=0.05)
+                                for f in (kernel.serial, kernel.parallel))
             chosen = "parallel" if n >= kernel.parallel_from and _harness.THREADS > 1 else "serial"
             print(f"| {name} | {n:,} | {serial * 1e6:.0f} us | {parallel * 1e6:.0f} us | "
                   f"{parallel / serial:.2f} | {chosen} |")
