@@ -19,3 +19,18 @@ def pytest_configure(config):
 
 gpu = pytest.mark.skipif(not gradlab.cuda.is_available(), reason="no GPU (CuPy) available")
 np.seterr(all="ignore")
+
+
+@pytest.fixture(params=["serial", "parallel"])
+def compilation(request, monkeypatch):
+    """Run every kernel call on one of its two compilations (serial, then
+    parallel: gradlab.kernels._jit.CpuKernel), whatever the arrays' size.
+    The kernel tests use it for every test (``pytestmark``)."""
+    from gradlab.kernels import _jit
+
+    threads = gradlab.get_num_threads()
+    monkeypatch.setattr(_jit, "_forced", request.param)
+    if request.param == "parallel":
+        gradlab.set_num_threads(2)
+    yield request.param
+    gradlab.set_num_threads(threads)

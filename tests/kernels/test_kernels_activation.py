@@ -13,6 +13,8 @@ from gradlab.kernels.activation import (
     forward_reference,
 )
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 CASES = [
     ("relu", {}, "out"), ("leaky_relu", {"slope": 0.1}, "in"),
     ("elu", {"alpha": 1.3, "scale": 1.0}, "in"), ("elu", {"alpha": 1.67, "scale": 1.05}, "in"),

@@ -10,6 +10,8 @@ import gradlab
 from gradlab import nn
 from gradlab.kernels import clip
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 
 def _layouts(x):
     wide = np.zeros((x.shape[0], 2 * x.shape[1]), dtype=x.dtype)

@@ -8,6 +8,8 @@ from kernel_layouts import DTYPES, LAYOUTS, close, random
 
 from gradlab.kernels.embedding import embedding_backward, embedding_backward_reference
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)

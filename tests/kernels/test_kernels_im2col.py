@@ -9,6 +9,8 @@ from kernel_layouts import DTYPES, LAYOUTS, close, random
 
 from gradlab.kernels.im2col import col2im, col2im_reference, im2col, im2col_reference
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 GEOMETRY = [  # kernel, stride, pads, dilation
     ((3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
     ((2, 3), (2, 1), ((0, 0), (1, 1)), (1, 2)),

@@ -7,6 +7,8 @@ import pytest
 
 from gradlab.kernels import optim_adam, optim_adaptive, optim_sgd
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 # (module, update, reference, state arrays, keyword arguments); "step" counts from 1
 CASES = {
     "sgd": (optim_sgd, "sgd", [None], dict(first=False, lr=0.1, momentum=0.0, dampening=0.0,

@@ -8,6 +8,8 @@ from kernel_layouts import DTYPES, LAYOUTS, close, random
 
 from gradlab.kernels import pool
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 GEOMETRY = [  # kernel, stride, pads, dilation, out size for a 7x8 input
     ((2, 2), (2, 2), (0, 0), (1, 1), (3, 4)),
     ((3, 3), (2, 2), (1, 1), (1, 1), (4, 4)),

@@ -9,6 +9,8 @@ from kernel_layouts import DTYPES, LAYOUTS, close, random
 
 from gradlab.kernels import rnn_cell
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 
 def _on_flat_blocks(kernel):
     """A kernel called on the flat blocks of C-ordered copies of its

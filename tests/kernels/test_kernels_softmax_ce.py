@@ -13,6 +13,8 @@ from gradlab.kernels.softmax_ce import (
     softmax_ce_forward_reference,
 )
 
+pytestmark = pytest.mark.usefixtures("compilation")  # serial and parallel compilations
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
