@@ -34,8 +34,9 @@ def test_enabling_raises_both_thresholds(monkeypatch, restore_policy):
     rec = _Recorder()
     monkeypatch.setattr(memory, "_mallopt", lambda: rec)
     assert memory.retain_freed_memory(True, trim_threshold=64 * MiB) is True
-    # M_MMAP_THRESHOLD (-3) to glibc's 32 MiB ceiling, M_TRIM_THRESHOLD (-1) as asked
-    assert rec.calls == [(-3, 32 * MiB), (-1, 64 * MiB)]
+    # M_MMAP_THRESHOLD (-3) to glibc's 32 MiB ceiling, M_MMAP_MAX (-4) to no mappings
+    # (larger arrays from the heap too), M_TRIM_THRESHOLD (-1) as asked
+    assert rec.calls == [(-3, 32 * MiB), (-4, 0), (-1, 64 * MiB)]
     assert memory.is_retaining_freed_memory()
 
 
@@ -43,7 +44,7 @@ def test_disabling_restores_glibc_static_defaults(monkeypatch, restore_policy):
     rec = _Recorder()
     monkeypatch.setattr(memory, "_mallopt", lambda: rec)
     assert memory.retain_freed_memory(False) is True
-    assert rec.calls == [(-3, 128 * 1024), (-1, 128 * 1024)]
+    assert rec.calls == [(-3, 128 * 1024), (-4, 65536), (-1, 128 * 1024)]
     assert not memory.is_retaining_freed_memory()
 
 
@@ -87,21 +88,22 @@ def test_bad_environment_variable_is_named(monkeypatch):
 
 
 _FAULTS = """
-import resource, numpy as np, gradlab
-np.ones(3 * 2**20 // 8)  # allocated and freed, as the last step's array
+import resource, sys, numpy as np, gradlab
+size = int(sys.argv[1])
+np.ones(size // 8)  # allocated and freed, as the last step's array
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-a = np.ones(3 * 2**20 // 8)  # the same size again, filled
+a = np.ones(size // 8)  # the same size again, filled
 print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, gradlab.memory.is_retaining_freed_memory())
 """
 
 
-def _faults_in_fresh_process(retain: str) -> tuple[int, str]:
+def _faults_in_fresh_process(retain: str, size: int = 3 * MiB) -> tuple[int, str]:
     """Minor page faults taken to fill a 3 MiB array right after one of the
     same size was freed (the pattern of a training step), in a new process
     (whose heap has no history) importing gradlab with the variable set."""
     env = dict(os.environ, GRADLAB_RETAIN_FREED_MEMORY=retain)
-    done = subprocess.run([sys.executable, "-c", _FAULTS], env=env, capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", _FAULTS, str(size)], env=env, capture_output=True,
+                          text=True, check=True)
     faults, retaining = done.stdout.split()
     return int(faults), retaining
 
@@ -118,3 +120,17 @@ def test_freed_memory_is_reused_without_page_faults():
     assert (default_flag, retained_flag) == ("False", "True")
     assert default >= 500, default  # 768 pages, less whatever the heap had mapped already
     assert retained < 50, retained
+
+
+def test_arrays_above_the_mmap_ceiling_are_reused_too():
+    """A 64 MiB array (above the 32 MiB that glibc allows as mmap threshold,
+    the size of a CIFAR-size CNN's im2col columns) refilled after a free:
+    glibc maps it afresh, faulting in every page (or huge page) again, unless
+    no allocation may be a mapping (M_MMAP_MAX = 0)."""
+    if memory._mallopt() is None:
+        assert memory.retain_freed_memory(True) is False
+        return
+    default, _ = _faults_in_fresh_process("0", 64 * MiB)
+    retained, _ = _faults_in_fresh_process("1", 64 * MiB)
+    assert default >= 30, default  # 32 huge pages at the least, 16,384 small ones at most
+    assert retained < 5, retained

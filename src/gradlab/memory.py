@@ -37,9 +37,11 @@ __all__ = ["is_retaining_freed_memory", "retain_freed_memory"]
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_MMAP_MAX = -4
 # glibc refuses an mmap threshold above HEAP_MAX_SIZE / 2: 32 MiB on 64-bit
 _MMAP_THRESHOLD_MAX = 4 * 1024 * 1024 * ctypes.sizeof(ctypes.c_long)
 # glibc's static defaults, restored by retain_freed_memory(False)
+_GLIBC_MMAP_MAX = 65536
 _GLIBC_MMAP_THRESHOLD = 128 * 1024
 _GLIBC_TRIM_THRESHOLD = 128 * 1024
 
@@ -66,9 +68,10 @@ def retain_freed_memory(enabled: bool = True, *, trim_threshold: int = DEFAULT_T
     """Keep freed array memory mapped for reuse (``enabled=True``) or return
     it to the system as glibc does by default (``enabled=False``).
 
-    Enabling serves arrays of up to 32 MiB from the heap and keeps up to
-    ``trim_threshold`` bytes of freed heap in the process; disabling restores
-    glibc's static defaults (128 KiB for both). Returns True if the C library
+    Enabling serves every array from the heap (none through its own
+    ``mmap``) and keeps up to ``trim_threshold`` bytes of freed heap in the
+    process; disabling restores glibc's static defaults (128 KiB for both
+    thresholds, up to 65,536 mappings). Returns True if the C library
     took the setting, False where it is not glibc (nothing changes there).
     """
     global _retaining
@@ -82,10 +85,12 @@ def retain_freed_memory(enabled: bool = True, *, trim_threshold: int = DEFAULT_T
     if mallopt is None:
         return False
     if enabled:
-        mmap_threshold = _MMAP_THRESHOLD_MAX
+        mmap_threshold, mmap_max = _MMAP_THRESHOLD_MAX, 0
     else:
         mmap_threshold, trim_threshold = _GLIBC_MMAP_THRESHOLD, _GLIBC_TRIM_THRESHOLD
+        mmap_max = _GLIBC_MMAP_MAX
     took = bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) \
+        and bool(mallopt(_M_MMAP_MAX, mmap_max)) \
         and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))
     _retaining = enabled and took
     return took
