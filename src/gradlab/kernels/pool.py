@@ -35,7 +35,8 @@ __all__ = [
 
 
 @cpu_kernel
-def max_pool_forward_kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, y, index):
+def max_pool_forward_kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, y, index):  # pragma: no cover
+    """Max pooling of x (P, H, W, Q) into y and index (P, OH, OW, Q)."""
     planes, height, width, inner = x.shape
     _, out_h, out_w, _ = y.shape
     for job in prange(planes * out_h):
@@ -60,39 +61,39 @@ def max_pool_forward_kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, y, index):
                     w = w0 + j * dw
                     if w < 0 or w >= width:
                         continue
-                    for q in range(inner):
-                        v = x[p, h, w, q]
-                        if v > y[p, oh, ow, q] or math.isnan(v):
-                            y[p, oh, ow, q] = v
-                            index[p, oh, ow, q] = h * width + w
+                    k = h * width + w
+                    for q in range(inner):  # stores without a branch: one LLVM vectorizes
+                        v, best = x[p, h, w, q], y[p, oh, ow, q]
+                        take = v > best or v != v  # a nan wins
+                        y[p, oh, ow, q] = v if take else best
+                        index[p, oh, ow, q] = k if take else index[p, oh, ow, q]
 
 
 @cpu_kernel
-def max_pool_backward_kernel(g, index, gx):
-    planes, height, width, inner = gx.shape
+def max_pool_backward_kernel(g, index, gx):  # pragma: no cover - compiled
+    """dL/dx as gx (P, H W, Q), the pooled plane flat so that the forward's
+    index h W + w addresses it directly."""
+    planes, cells, inner = gx.shape
     _, out_h, out_w, _ = g.shape
     for p in prange(planes):
-        for h in range(height):
-            for w in range(width):
-                for q in range(inner):
-                    gx[p, h, w, q] = 0.0
+        for k in range(cells):
+            for q in range(inner):
+                gx[p, k, q] = 0.0
         for oh in range(out_h):
             for ow in range(out_w):
                 for q in range(inner):
-                    k = index[p, oh, ow, q]
-                    gx[p, k // width, k % width, q] += g[p, oh, ow, q]
+                    gx[p, index[p, oh, ow, q], q] += g[p, oh, ow, q]
 
 
 @cpu_kernel
-def max_pool_gather_kernel(gx, index, g):
-    _, height, width, inner = gx.shape
-    planes, out_h, out_w, _ = g.shape
+def max_pool_gather_kernel(gx, index, g):  # pragma: no cover - compiled
+    """g (P, OH, OW, Q) read from gx (P, H W, Q) at each window's maximum."""
+    planes, out_h, out_w, inner = g.shape
     for job in prange(planes * out_h):
         p, oh = job // out_h, job % out_h
         for ow in range(out_w):
             for q in range(inner):
-                k = index[p, oh, ow, q]
-                g[p, oh, ow, q] = gx[p, k // width, k % width, q]
+                g[p, oh, ow, q] = gx[p, index[p, oh, ow, q], q]
 
 
 @cpu_kernel
@@ -193,9 +194,9 @@ def max_pool_backward(g: Any, index: Any, in_size: tuple) -> Any:
     """dL/dx (P, H, W, Q) from dL/dy (P, OH, OW, Q) and the forward's index."""
     if not takes(g):
         return max_pool_backward_reference(g, index, in_size)
-    gx = np.empty((g.shape[0], *in_size, g.shape[3]), dtype=g.dtype)
+    gx = np.empty((g.shape[0], in_size[0] * in_size[1], g.shape[3]), dtype=g.dtype)
     max_pool_backward_kernel(g, index, gx)
-    return gx
+    return gx.reshape(g.shape[0], *in_size, g.shape[3])
 
 
 def max_pool_gather(gx: Any, index: Any) -> Any:
@@ -208,7 +209,8 @@ def max_pool_gather(gx: Any, index: Any) -> Any:
         q = array_module(gx).arange(inner)[None, None, None, :]
         return flat[p, index, q]
     g = np.empty(index.shape, dtype=gx.dtype)
-    max_pool_gather_kernel(gx, index, g)
+    planes, height, width, inner = gx.shape
+    max_pool_gather_kernel(np.ascontiguousarray(gx).reshape(planes, height * width, inner), index, g)
     return g
 
 
