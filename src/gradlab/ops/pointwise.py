@@ -95,7 +95,7 @@ class CopySign(_Binary):
 
 class XLogY(_Binary):
     """x log y, 0 where x = 0 (and y is not nan): d/dx = log y (0 where
-    x = 0), d/dy = x / y."""
+    x = 0 and y <= 0), d/dy = x / y, as PyTorch."""
 
     def forward(self, x, y):
         xp = backend.array_module(x)
@@ -104,7 +104,7 @@ class XLogY(_Binary):
 
     def backward(self, g):
         x, y = self.inputs
-        gx = g * XLogY.apply((x != 0).to(x.dtype), y) if x._rg else None
+        gx = where((x == 0) & (y <= 0), 0.0, XLogY.apply(g, y)) if x._rg else None
         return gx, (g * x / y if y._rg else None)
 
 
