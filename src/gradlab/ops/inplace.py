@@ -104,6 +104,9 @@ def _record(t: Tensor, what: str, new_value: Any) -> Tensor:
     return views.commit(t, new, what)
 
 
+record = _record  # for the op families outside this module (random fills)
+
+
 def elementwise_(t: Tensor, fn: Any, what: str, args: tuple, kwargs: dict) -> Tensor:
     """``t = fn(t, *args, **kwargs)`` in place: the generic in-place form of
     an out-of-place op. Recorded, ``fn`` sees a copy of the old value (what
@@ -234,4 +237,4 @@ def _as_index(index: Any, t: Tensor) -> Any:
 
 
 __all__ = ["add_", "check_cast", "clamp_", "copy_", "div_", "elementwise_", "index_put",
-           "masked_fill_", "mul_", "reshape_", "setitem", "sub_"]
+           "masked_fill_", "mul_", "record", "reshape_", "setitem", "sub_"]

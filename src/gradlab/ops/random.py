@@ -150,7 +150,12 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
 # on the host in float64 and cast to the tensor's dtype (zero gradient when
 # the write is recorded, as PyTorch's).
 def _fill(t: Tensor, what: str, array: np.ndarray) -> Tensor:
-    return t._inplace(what, backend.to_device(array.astype(t.dtype, copy=False), t.device))
+    array = backend.to_device(array.astype(t.dtype, copy=False), t.device)
+    if t._recorded():  # a tensor in the graph: its history gets a zero gradient
+        from gradlab.ops.inplace import NoGradient, record
+
+        return record(t, what, lambda: NoGradient.apply(t, value=array))
+    return t._inplace(what, array)
 
 
 def _floating_only(t: Tensor, what: str) -> None:

@@ -120,7 +120,7 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: floa
 def _index_along(t: Tensor, dim: int, index: Any, what: str) -> tuple:
     """The advanced index selecting the positions ``index`` along ``dim``."""
     if not isinstance(index, Tensor) or index.array.dtype != np.int64 or index.ndim > 1:
-        raise RuntimeError(f"{what}: index must be a 0-d or 1-d int64 tensor, got "
+        raise IndexError(f"{what}: index must be a 0-d or 1-d int64 tensor, got "
                            f"{getattr(index, 'dtype', type(index).__name__)} of "
                            f"{getattr(index, 'ndim', '?')} dims")
     d = _wrap_dim(dim, t.ndim)
@@ -143,7 +143,7 @@ def index_copy_(t: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     if t.ndim:
         expected[len(where) - 1] = index.numel()
     if list(source.shape) != expected:
-        raise RuntimeError(f"index_copy_: source of shape {list(source.shape)} doesn't match "
+        raise IndexError(f"index_copy_: source of shape {list(source.shape)} doesn't match "
                            f"the indexed shape {expected}")
     t[where] = source
     return t
