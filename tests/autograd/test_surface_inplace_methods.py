@@ -446,3 +446,44 @@ def test_only_the_chosen_in_place_methods_are_missing():
     missing = {n for n in dir(torch.ones(3))
                if n.endswith("_") and not n.startswith("_") and not hasattr(x, n)}
     assert missing == SKIPPED
+
+
+def _through_a_view(lib, name, args):
+    x = lib.tensor(U, requires_grad=True)
+    y = x * 2
+    getattr(y[1:], name)(*args)   # writes rows 1 and 2 of y through the view
+    upstream = lib.tensor(np.random.default_rng(2).standard_normal((3, 4)))
+    (grad,) = lib.autograd.grad(y, [x], upstream)
+    return y.detach().numpy(), grad.numpy()
+
+
+@pytest.mark.parametrize("name, args", [("sqrt_", ()), ("sigmoid_", ()), ("pow_", (3,)),
+                                        ("clamp_min_", (1.0,)), ("gt_", (1.0,))])
+def test_in_place_write_through_a_view_rebases_the_base_like_torch(name, args):
+    (ev, eg), (av, ag) = _through_a_view(torch, name, args), _through_a_view(gradlab, name, args)
+    np.testing.assert_allclose(av, ev, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ag, eg, rtol=1e-12, atol=1e-12)
+
+
+def test_unrecorded_write_through_a_view_changes_the_base():
+    x = gradlab.tensor(U)
+    x[0].exp_()
+    np.testing.assert_allclose(x.numpy()[0], np.exp(U[0]), rtol=1e-15)
+    np.testing.assert_array_equal(x.numpy()[1:], U[1:])
+    assert x._version == 1
+
+
+def test_view_reshaped_in_place_then_written_rebases_its_base_like_torch():
+    a = np.random.default_rng(0).standard_normal((2, 3))
+    grads = []
+    for lib in (torch, gradlab):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 2
+        v = y[0]
+        v.unsqueeze_(0)
+        v.mul_(3.0)
+        y.t_()
+        y.sin_()
+        y.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)
