@@ -224,6 +224,7 @@ def test_leaf_that_requires_grad_is_refused_in_grad_mode(name):
     ("sqrt_", ()), ("exp_", ()), ("sigmoid_", ()), ("rsqrt_", ()), ("reciprocal_", ()),
     ("logit_", ()), ("divide_", (2,)), ("true_divide_", (2,)), ("pow_", (0.5,)),
     ("multiply_", (0.5,)), ("addcdiv_", (lambda L: L.ones(3), lambda L: L.ones(3))),
+    ("add_", (0.5,)), ("sub_", (lambda L: L.ones(3),)), ("mul_", (1.5,)),
 ])
 def test_float_result_into_an_integer_tensor_raises_like_torch(name, args):
     for lib in (torch, gradlab):

@@ -4,13 +4,21 @@ tensor written to, out of place and recorded, and hands it to
 memory and rebases the tensor's history onto it (PyTorch's semantics; see
 :mod:`gradlab.autograd.views`).
 
-Two primitives cover the writes that are not arithmetic:
+``elementwise_`` is the generic in-place form of any out-of-place op whose
+result has the tensor's shape (``sqrt_``, ``lerp_``, ``lt_``...), recorded or
+not; ``reshape_`` the one of the view ops (``unsqueeze_``, ``t_``...), which
+change the tensor's shape and keep its memory. ``check_cast`` is PyTorch's
+rule for which result dtypes may be written into which tensors.
+
+Three primitives cover the writes that are not arithmetic:
 
 * ``Overwrite``: y = broadcast(src) (as ``x``'s dtype); the gradient goes to
   ``src`` only, the old value of ``x`` receives none (``copy_``, ``fill_``,
   ``zero_``, ``x[i] = v`` through a view);
 * ``IndexPut``: y = x with y[index] = v for an advanced index; the gradient
-  goes to ``x`` outside the written positions and to ``v`` at them.
+  goes to ``x`` outside the written positions and to ``v`` at them;
+* ``NoGradient``: a written value with no derivative (a comparison, a random
+  fill): the old value and the arguments receive zeros.
 """
 
 from __future__ import annotations
