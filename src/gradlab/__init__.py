@@ -43,6 +43,12 @@ from gradlab.ops import (
     histogram, index_add, log2, log10, moveaxis, movedim, multinomial, narrow, norm, normal, prod,
     repeat_interleave, roll, scatter, sort, topk, tril, triu, unique,
 )
+from gradlab.ops import (
+    absolute, addcdiv, addcmul, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp_max,
+    clamp_min, copysign, divide, fix, fmod, frac, greater, greater_equal, hypot, less,
+    less_equal, lerp, logaddexp, logit, multiply, nan_to_num, negative, not_equal, remainder,
+    rsub, subtract, swapaxes, swapdims, true_divide, xlogy,
+)
 from gradlab import accelerator, backends
 from gradlab.autograd.inference import (
     are_deterministic_algorithms_enabled, inference_mode, is_deterministic_algorithms_warn_only_enabled,

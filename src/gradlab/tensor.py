@@ -545,10 +545,11 @@ class Tensor:
         """``self = ufunc(self, other)`` written into self's own array."""
         other = _raw(other)
         xp = backend.array_module(self.array)
-        if self.array.dtype.kind != "f" and getattr(other, "dtype", np.dtype(type(other))).kind == "f":
-            raise RuntimeError(
-                f"{what}: result type float can't be cast to the desired output type {self.dtype}"
-            )
+        if self.array.dtype.kind != "f":  # PyTorch's casting rule and error
+            result = getattr(other, "dtype", None)
+            if result is None:
+                result = dtypes.scalar_dtype(other, self.array.dtype)
+            _inplace_ops.check_cast(what, result, self.array.dtype)
         try:
             getattr(xp, ufunc)(self.array, other, out=self.array, casting="unsafe")
         except ValueError as err:

@@ -135,6 +135,7 @@ def commit(t: Tensor, new: Tensor, what: str) -> Tensor:
     node._hooks = None
     node._retained = None
     node.replay = replay
+    node.layout = base.array  # the base's layout now, should its shape change in place later
     _rebase(base, node, 0)
     refresh(t)
     return t
@@ -190,7 +191,7 @@ class CopySlices(Node):
     def run_backward(self, grads: tuple) -> tuple:
         (g,) = grads
         # a mask of base's layout, so that the replayed view ops give views
-        keep = array_module(g.array).ones_like(self.inputs[0].array)
+        keep = array_module(g.array).ones_like(self.layout)
         region = self.replay(Tensor._make(keep)).array
         if region is not keep and region.base is not keep:
             raise RuntimeError(

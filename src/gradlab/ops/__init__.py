@@ -175,7 +175,33 @@ def attach_methods(cls: type) -> None:
 from gradlab.ops.einsum import einsum  # noqa: E402
 from gradlab.ops.linalg import addmm, baddbmm  # noqa: E402
 from gradlab.ops.norms import cdist, norm, vector_norm  # noqa: E402
-from gradlab.ops.random import bernoulli, multinomial, normal  # noqa: E402
+from gradlab.ops.pointwise import (  # noqa: E402
+    addcdiv,
+    addcmul,
+    clamp_max,
+    clamp_min,
+    copysign,
+    fmod,
+    frac,
+    hypot,
+    lerp,
+    logaddexp,
+    logit,
+    nan_to_num,
+    remainder,
+    rsub,
+    xlogy,
+)
+from gradlab.ops.random import (  # noqa: E402
+    bernoulli,
+    cauchy_,
+    exponential_,
+    geometric_,
+    log_normal_,
+    multinomial,
+    normal,
+    random_,
+)
 from gradlab.ops.rearrange import (  # noqa: E402
     diag,
     diagonal,
@@ -187,17 +213,47 @@ from gradlab.ops.rearrange import (  # noqa: E402
     triu,
 )
 from gradlab.ops.scan import cumprod, cumsum, prod  # noqa: E402
-from gradlab.ops.scatter import index_add, scatter  # noqa: E402
+from gradlab.ops.scatter import (  # noqa: E402
+    fill_diagonal_,
+    index_add,
+    index_copy_,
+    index_fill_,
+    masked_scatter_,
+    scatter,
+)
 from gradlab.ops.sorting import argsort, histc, histogram, sort, topk, unique  # noqa: E402
 from gradlab.ops.special import log2, log10  # noqa: E402
 
 moveaxis = movedim
+swapdims = transpose
+absolute = abs
+fix = trunc
+less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
 
 _SURFACE_METHODS = [
     "addmm", "argsort", "baddbmm", "bernoulli", "cumprod", "cumsum", "diag", "diagonal",
     "histc", "histogram", "index_add", "log10", "log2", "movedim", "moveaxis", "multinomial",
     "narrow", "norm", "prod", "repeat_interleave", "roll", "scatter", "sort", "topk", "tril",
     "triu", "unique",
+    "addcdiv", "addcmul", "clamp_max", "clamp_min", "copysign", "fmod", "frac", "hypot", "lerp",
+    "logaddexp", "logit", "nan_to_num", "remainder", "rsub", "xlogy", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "swapdims", "absolute", "fix", "less", "less_equal",
+    "greater", "greater_equal", "not_equal",
+]
+
+# Elementwise ops (and a few others whose result has self's shape) whose
+# in-place form is generic: ``self.NAME_(...)`` writes ``NAME(self, ...)``
+# into self (gradlab.ops.inplace.elementwise_). add_, sub_, mul_, div_ and
+# clamp_ have hand-written fast paths in Tensor.
+_ELEMENTWISE_INPLACE = [
+    "abs", "absolute", "neg", "negative", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p",
+    "log2", "log10", "sign", "reciprocal", "square", "relu", "sigmoid", "tanh", "floor",
+    "ceil", "round", "trunc", "fix", "sin", "cos", "erf", "frac", "logit", "nan_to_num",
+    "pow", "multiply", "divide", "true_divide", "subtract", "fmod", "remainder", "copysign",
+    "hypot", "xlogy", "clamp_min", "clamp_max", "clip", "lerp", "addcmul", "addcdiv",
+    "lt", "le", "gt", "ge", "eq", "ne", "less", "less_equal", "greater", "greater_equal",
+    "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "addmm", "baddbmm", "cumprod",
 ]
 
 # In-place forms of out-of-place ops: computed out of place, then written
@@ -217,6 +273,32 @@ def _in_place(fn: Any) -> Any:
     return method
 
 
+def _elementwise_in_place(fn: Any, name: str) -> Any:
+    from gradlab.ops.inplace import elementwise_
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return elementwise_(self, fn, name, args, kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place :func:`{name[:-1]}`: writes the result into this tensor."
+    return method
+
+
+def _reshape_in_place(fn: Any, name: str) -> Any:
+    from gradlab.ops.inplace import reshape_
+
+    def method(self: Any, *args: Any) -> Any:
+        return reshape_(self, fn, name, *args)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place :func:`{fn.__name__}`: this tensor takes the new shape."
+    return method
+
+
+_RESHAPE_INPLACE = {"unsqueeze_": unsqueeze, "squeeze_": squeeze, "t_": t,
+                    "transpose_": transpose, "swapaxes_": transpose, "swapdims_": transpose}
+
+
 def _bernoulli_(self: Any, p: Any = 0.5, *, generator: Any = None) -> Any:
     """Fill with 0/1 samples, 1 with probability ``p`` (a number or a
     tensor of probabilities)."""
@@ -233,5 +315,13 @@ def attach_surface_methods(cls: type) -> None:
     for name, fn in _INPLACE_OF.items():
         if name not in cls.__dict__:  # a method of the class's own (in-place section) wins
             setattr(cls, name, _in_place(fn))
+    for name in _ELEMENTWISE_INPLACE:
+        if name + "_" not in cls.__dict__:
+            setattr(cls, name + "_", _elementwise_in_place(ns[name], name + "_"))
+    for name, fn in _RESHAPE_INPLACE.items():
+        setattr(cls, name, _reshape_in_place(fn, name))
+    for fn in (exponential_, log_normal_, cauchy_, geometric_, random_, index_fill_,
+               index_copy_, fill_diagonal_, masked_scatter_):
+        setattr(cls, fn.__name__, fn)
     if "bernoulli_" not in cls.__dict__:
         cls.bernoulli_ = _bernoulli_

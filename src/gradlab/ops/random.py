@@ -143,3 +143,87 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     return Tensor._make(backend.to_device(out, input.device))
 
 
+
+
+# ------------------------------------------------------ in-place fills
+# Tensor methods: each fills the tensor with samples of a distribution, drawn
+# on the host in float64 and cast to the tensor's dtype (zero gradient when
+# the write is recorded, as PyTorch's).
+def _fill(t: Tensor, what: str, array: np.ndarray) -> Tensor:
+    array = backend.to_device(array.astype(t.dtype, copy=False), t.device)
+    if t._recorded():  # a tensor in the graph: its history gets a zero gradient
+        from gradlab.ops.inplace import NoGradient, record
+
+        return record(t, what, lambda: NoGradient.apply(t, value=array))
+    return t._inplace(what, array)
+
+
+def _floating_only(t: Tensor, what: str) -> None:
+    if t.array.dtype.kind != "f":
+        raise RuntimeError(f"{what}: not implemented for dtype {t.dtype} (expected a floating "
+                           "point tensor)")
+
+
+def exponential_(t: Tensor, lambd: float = 1.0, *,
+                 generator: backend.Generator | None = None) -> Tensor:
+    """Fill with samples of the exponential distribution of rate ``lambd``:
+    density lambd e^(-lambd x), mean 1 / lambd."""
+    _floating_only(t, "exponential_")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    rng = backend.resolve_generator(generator).numpy
+    return _fill(t, "exponential_", rng.exponential(1.0 / lambd, size=t.shape))
+
+
+def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, *,
+                generator: backend.Generator | None = None) -> Tensor:
+    """Fill with e^N(mean, std^2) samples."""
+    _floating_only(t, "log_normal_")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    rng = backend.resolve_generator(generator).numpy
+    return _fill(t, "log_normal_", rng.lognormal(mean, std, size=t.shape))
+
+
+def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, *,
+            generator: backend.Generator | None = None) -> Tensor:
+    """Fill with Cauchy samples: density 1 / (pi sigma (1 + ((x - median) / sigma)^2))."""
+    _floating_only(t, "cauchy_")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    rng = backend.resolve_generator(generator).numpy
+    return _fill(t, "cauchy_", median + sigma * rng.standard_cauchy(size=t.shape))
+
+
+def geometric_(t: Tensor, p: float, *, generator: backend.Generator | None = None) -> Tensor:
+    """Fill with the number of Bernoulli(p) trials up to the first success
+    (1, 2, ...: P(k) = (1 - p)^(k - 1) p)."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    rng = backend.resolve_generator(generator).numpy
+    return _fill(t, "geometric_", rng.geometric(p, size=t.shape))
+
+
+def random_(t: Tensor, from_: int = 0, to: int | None = None, *,
+            generator: backend.Generator | None = None) -> Tensor:
+    """Fill with integers drawn uniformly from [from_, to - 1]; ``random_(n)``
+    is [0, n - 1]; without arguments [0, 2^mantissa] for floats (every
+    integer the dtype holds exactly) and [0, max] for integers."""
+    for name, v in (("from", from_), ("to", to)):
+        if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool)):
+            raise TypeError(f"random_: {name} must be an int, got {v!r}")
+    dtype = t.array.dtype
+    if to is None:
+        if from_ != 0:  # random_(n): one bound, the exclusive upper one
+            from_, to = 0, from_
+        elif dtype.kind == "f":
+            to = 2 ** (np.finfo(dtype).nmant + 1) + 1
+        elif dtype.kind == "b":
+            to = 2
+        else:
+            to = int(np.iinfo(dtype).max) + 1
+    if from_ >= to:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} "
+                           f">= to={to}")
+    rng = backend.resolve_generator(generator).numpy
+    return _fill(t, "random_", rng.integers(from_, to, size=t.shape, dtype=np.int64))

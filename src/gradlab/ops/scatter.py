@@ -111,3 +111,77 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: floa
         source = source * alpha
     return x + IndexAdd.apply(source.to(x.dtype), index=position, shape=x.shape, basic=False)
 
+
+
+# ------------------------------------------- in-place writes by index
+# Tensor methods, written as ``t[index] = values`` so that the recorded path
+# (gradient to the values at the written positions, to t elsewhere) is
+# __setitem__'s.
+def _index_along(t: Tensor, dim: int, index: Any, what: str) -> tuple:
+    """The advanced index selecting the positions ``index`` along ``dim``."""
+    if not isinstance(index, Tensor) or index.array.dtype != np.int64 or index.ndim > 1:
+        raise IndexError(f"{what}: index must be a 0-d or 1-d int64 tensor, got "
+                           f"{getattr(index, 'dtype', type(index).__name__)} of "
+                           f"{getattr(index, 'ndim', '?')} dims")
+    d = _wrap_dim(dim, t.ndim)
+    return (slice(None),) * d + (index.reshape(-1),)
+
+
+def index_fill_(t: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """t[..., index, ...] = value along ``dim`` (``value`` a number or a 0-d tensor)."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"a value with {value.ndim} dimension(s)")
+    t[_index_along(t, dim, index, "index_fill_")] = value
+    return t
+
+
+def index_copy_(t: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """t[..., index[i], ...] = source[..., i, ...] along ``dim``."""
+    where = _index_along(t, dim, index, "index_copy_")
+    expected = list(t.shape)
+    if t.ndim:
+        expected[len(where) - 1] = index.numel()
+    if list(source.shape) != expected:
+        raise IndexError(f"index_copy_: source of shape {list(source.shape)} doesn't match "
+                           f"the indexed shape {expected}")
+    t[where] = source
+    return t
+
+
+def fill_diagonal_(t: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """Write ``fill_value`` on the main diagonal (t[i, i, ...]); for a tall
+    matrix with ``wrap`` the diagonal starts again after every N + 1 rows."""
+    if t.ndim < 2:
+        raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got {t.ndim}")
+    if t.ndim > 2 and len(set(t.shape)) != 1:
+        raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, "
+                           f"got shape {list(t.shape)}")
+    mask = np.zeros(t.shape, dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return t.masked_fill_(Tensor._make(backend.to_device(mask, t.device)), fill_value)
+
+
+def masked_scatter_(t: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """Write the elements of ``source``, in order, at the positions where the
+    boolean ``mask`` (broadcast to t's shape) holds."""
+    if not isinstance(mask, Tensor) or mask.array.dtype.kind != "b":
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {getattr(mask, 'dtype', type(mask).__name__)}")
+    m = backend.to_device(mask.array, backend.CPU)
+    try:
+        m = np.broadcast_to(m, t.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter_: mask of shape {list(mask.shape)} can't be "
+                           f"broadcast to the tensor's shape {list(t.shape)}") from None
+    where = tuple(Tensor._make(backend.to_device(i, t.device)) for i in np.nonzero(m))
+    count = len(where[0]) if where else int(m.item())
+    if source.numel() < count:
+        raise RuntimeError(f"masked_scatter_: expected source to have at least {count} "
+                           f"elements, got {source.numel()}")
+    if t.ndim == 0:
+        if count:
+            t.copy_(source.reshape(-1)[0])
+        return t
+    t[where] = source.reshape(-1)[:count]
+    return t
