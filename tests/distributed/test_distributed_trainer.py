@@ -66,13 +66,16 @@ def test_ctrl_c_stops_every_rank_at_one_batch_and_the_run_resumes_alone(tmp_path
     # unbuffered: the test must see "epoch 1/4" when rank 0 prints it, not when the run ends
     env = dict(os.environ, PYTHONPATH=str(SRC), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                PYTHONUNBUFFERED="1")
-    command = ["train", "--processes", "2", "--epochs", "4", "--output", str(tmp_path)]
+    # 40 epochs, no early stop: an epoch takes a fraction of a second, and the Ctrl-C sent
+    # after epoch 1 must reach the ranks while they still train (with 4 it could come late)
+    command = ["train", "--processes", "2", "--epochs", "40", "--patience", "0", "--output",
+               str(tmp_path)]
     proc = subprocess.Popen([sys.executable, "-m", "gradlab.cli", *command], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     launcher = None
     try:
         for line in proc.stdout:  # wait for the first epoch: training is under way
-            if line.startswith("epoch 1/4"):
+            if line.startswith("epoch 1/40"):
                 launcher = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
                 for pid in launcher.stdout.split():
                     os.kill(int(pid), signal.SIGINT)  # mpiexec hands Ctrl-C to every rank
@@ -82,11 +85,11 @@ def test_ctrl_c_stops_every_rank_at_one_batch_and_the_run_resumes_alone(tmp_path
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert launcher is not None and proc.returncode == 130, err[-3000:]
-    assert err.count("interrupted (SIGINT)") == 1 and "epoch 4/4" not in out
+    assert err.count("interrupted (SIGINT)") == 1 and "epoch 40/40" not in out
     (run_dir,) = tmp_path.iterdir()
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "gradlab.cli", "resume", str(run_dir)], capture_output=True,
                           text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "epoch 4/4" in done.stdout and "test accuracy:" in done.stdout
+    assert "epoch 40/40" in done.stdout and "test accuracy:" in done.stdout
     assert time.monotonic() - started < 300
