@@ -116,3 +116,17 @@ def test_kernels_run_in_parallel_only_for_large_arrays_and_several_threads(monke
     assert calls == ["serial", "serial", "parallel", "serial"]
     assert kernel.parallel_from == _jit.PARALLEL_MIN_ELEMENTS
     assert optim_adam.adam_kernel.parallel_from == _jit.COMPUTE_BOUND < _jit.PARALLEL_MIN_ELEMENTS
+
+
+def test_each_compilation_is_cached_under_its_own_name():
+    """Numba's cache key holds a function's bytecode but not its options:
+    the serial and the parallel copy (and copies compiled with other options
+    by an earlier gradlab) must not share cache files."""
+    from gradlab.kernels import _jit, optim_sgd
+
+    kernel = optim_sgd.sgd_kernel
+    names = {kernel.serial.py_func.__qualname__, kernel.parallel.py_func.__qualname__}
+    assert names == {f"sgd_kernel_serial_{_jit._CACHE_TAG}", f"sgd_kernel_parallel_{_jit._CACHE_TAG}"}
+    serial, parallel = kernel.serial.targetoptions, kernel.parallel.targetoptions
+    assert parallel.get("parallel") and not serial.get("parallel")
+    assert serial["error_model"] == parallel["error_model"] == "numpy"

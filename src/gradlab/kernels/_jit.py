@@ -65,6 +65,13 @@ _forced: str | None = None
 (the kernel tests check both), None to choose by size."""
 
 
+_OPTIONS = {"error_model": "numpy"}
+"""Numba options of both compilations (besides ``parallel`` and ``cache``)."""
+
+_CACHE_TAG = "np"
+"""Part of every compiled copy's name; change it with :data:`_OPTIONS`."""
+
+
 class CpuKernel:
     """A kernel function compiled as a serial and as a parallel loop (see the
     module docstring); calling it runs the one the call's size asks for.
@@ -75,8 +82,8 @@ class CpuKernel:
     def __init__(self, fn: Callable[..., Any], parallel_from: int = PARALLEL_MIN_ELEMENTS) -> None:
         functools.update_wrapper(self, fn)
         self.parallel_from = parallel_from
-        self.parallel = njit(parallel=True, cache=True, error_model="numpy")(fn)
-        self.serial = njit(cache=True, error_model="numpy")(_renamed(fn, "serial"))
+        self.parallel = njit(parallel=True, cache=True, **_OPTIONS)(_renamed(fn, "parallel"))
+        self.serial = njit(cache=True, **_OPTIONS)(_renamed(fn, "serial"))
 
     def __call__(self, *args: Any) -> Any:
         if _forced is not None:
@@ -86,13 +93,16 @@ class CpuKernel:
         return self.serial(*args)
 
 
-def _renamed(fn: Callable[..., Any], suffix: str) -> types.FunctionType:
-    """A copy of ``fn`` under another qualified name: Numba's disk cache
-    names its files after the function and does not tell a serial from a
-    parallel compilation of the same one."""
-    copy = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_{suffix}",
+def _renamed(fn: Callable[..., Any], kind: str) -> types.FunctionType:
+    """A copy of ``fn`` under another qualified name. Numba's disk cache names
+    its files after the function, and its key holds the function's bytecode
+    but not the compile options: without distinct names a serial and a
+    parallel compilation, or one cached by an earlier gradlab with other
+    options, would be loaded for each other."""
+    name = f"{kind}_{_CACHE_TAG}"
+    copy = types.FunctionType(fn.__code__, fn.__globals__, f"{fn.__name__}_{name}",
                               fn.__defaults__, fn.__closure__)
-    copy.__qualname__ = f"{fn.__qualname__}_{suffix}"
+    copy.__qualname__ = f"{fn.__qualname__}_{name}"
     copy.__module__ = fn.__module__
     copy.__doc__ = fn.__doc__
     return copy
