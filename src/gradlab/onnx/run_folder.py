@@ -19,25 +19,14 @@ def export_run(target: str | Path, path: str | Path, opset_version: int = 17, ou
     EMA averages in the checkpoint, if any, are what is exported, as
     ``gradlab evaluate`` evaluates them."""
     from gradlab.train import recipe
-    from gradlab.train.callbacks._weights import load_state
-    from gradlab.train.checkpoint import read_checkpoint
-    from gradlab.train.run import find_checkpoint, read_config
+    from gradlab.train.run import find_checkpoint, load_run_weights, read_config
 
     out = out or sys.stdout
     run_dir, checkpoint = find_checkpoint(target)
     config = read_config(run_dir)
     data = recipe.load_data(config)
     model = recipe.build_model(config, tuple(data.x_train.shape[1:]), data.num_classes)
-    state = read_checkpoint(checkpoint)
-    try:
-        model.load_state_dict(state["model"])
-    except (KeyError, RuntimeError, ValueError) as error:
-        raise ValueError(
-            f"checkpoint {str(checkpoint)!r} does not match the model of {run_dir}/config.toml: {error}"
-        ) from None
-    for saved in state["callbacks"]:
-        if saved["type"] == "EMA":
-            load_state(model, saved["state"]["shadow"])
+    load_run_weights(model, checkpoint, run_dir)
     example = gradlab.tensor(data.x_test[:1])
     export(model, example, path, input_names=["input"], output_names=["output"],
            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=opset_version)

@@ -402,6 +402,23 @@ def find_checkpoint(target: str | Path) -> tuple[Path, Path]:
     raise FileNotFoundError(f"{str(target)!r} is neither a run folder nor a checkpoint file")
 
 
+def load_run_weights(model: Any, checkpoint: Path, run_dir: Path) -> None:
+    """Load a run checkpoint's weights into ``model`` (built from the run's
+    config): its EMA averages where the run kept them, as training evaluated
+    them. A checkpoint with non-finite values, or of another model, is refused."""
+    state = read_checkpoint(checkpoint)
+    check_finite(state, checkpoint)
+    try:
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError, ValueError) as error:
+        raise ValueError(
+            f"checkpoint {str(checkpoint)!r} does not match the model of {run_dir}/config.toml: {error}"
+        ) from None
+    for saved in state["callbacks"]:
+        if saved["type"] == "EMA":
+            load_state(model, saved["state"]["shadow"])
+
+
 def evaluate_run(target: str | Path, out: Any = None) -> dict[str, float]:
     """Test loss and accuracy of a run folder's best checkpoint (or of a
     given checkpoint file in a run folder). EMA averages in the checkpoint,
@@ -409,18 +426,8 @@ def evaluate_run(target: str | Path, out: Any = None) -> dict[str, float]:
     out = out or sys.stdout
     run_dir, checkpoint = find_checkpoint(target)
     config = read_config(run_dir)
-    state = read_checkpoint(checkpoint)
-    check_finite(state, checkpoint)
     parts = recipe.build(config, None)
-    try:
-        parts.model.load_state_dict(state["model"])
-    except (KeyError, RuntimeError, ValueError) as error:
-        raise ValueError(
-            f"checkpoint {str(checkpoint)!r} does not match the model of {run_dir}/config.toml: {error}"
-        ) from None
-    for saved in state["callbacks"]:
-        if saved["type"] == "EMA":
-            load_state(parts.model, saved["state"]["shadow"])
+    load_run_weights(parts.model, checkpoint, run_dir)
     with blas_threads(config["threads"]):
         test = parts.trainer.evaluate(parts.test_loader)
     n = len(parts.data.y_test)
