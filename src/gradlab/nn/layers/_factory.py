@@ -39,4 +39,16 @@ def check_positive(value: Any, name: str) -> int:
     return value
 
 
-__all__ = ["check_positive", "default_init_", "new_parameter"]
+def check_channels(in_channels: Any, out_channels: Any, groups: Any) -> None:
+    """A convolution's channel counts: positive integers, both divisible by
+    ``groups``."""
+    check_positive(in_channels, "in_channels")
+    check_positive(out_channels, "out_channels")
+    check_positive(groups, "groups")
+    if in_channels % groups:
+        raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
+    if out_channels % groups:
+        raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
+
+
+__all__ = ["check_channels", "check_positive", "default_init_", "new_parameter"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from gradlab.backend import Generator
 from gradlab.nn import functional as F
-from gradlab.nn.layers._factory import check_positive, default_init_, new_parameter
+from gradlab.nn.layers._factory import check_channels, default_init_, new_parameter
 from gradlab.nn.module import Module
 from gradlab.ops.conv import _tuple
 from gradlab.tensor import Tensor
@@ -21,13 +21,7 @@ class _ConvNd(Module):
                  generator: Generator | None = None) -> None:
         super().__init__()
         nd = self._nd
-        check_positive(in_channels, "in_channels")
-        check_positive(out_channels, "out_channels")
-        check_positive(groups, "groups")
-        if in_channels % groups:
-            raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
-        if out_channels % groups:
-            raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
+        check_channels(in_channels, out_channels, groups)
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
                              f"got {padding_mode!r}")

@@ -12,7 +12,7 @@ from gradlab.nn.functional.conv_transpose import (
     conv_transpose2d,
     conv_transpose_output_padding,
 )
-from gradlab.nn.layers._factory import check_positive, default_init_, new_parameter
+from gradlab.nn.layers._factory import check_channels, default_init_, new_parameter
 from gradlab.nn.module import Module
 from gradlab.ops.conv import _tuple
 from gradlab.tensor import Tensor
@@ -29,13 +29,7 @@ class _ConvTransposeNd(Module):
                  *, generator: Generator | None = None) -> None:
         super().__init__()
         nd = self._nd
-        check_positive(in_channels, "in_channels")
-        check_positive(out_channels, "out_channels")
-        check_positive(groups, "groups")
-        if in_channels % groups:
-            raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
-        if out_channels % groups:
-            raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
+        check_channels(in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}, '
                              f"got padding_mode={padding_mode!r}")
