@@ -241,10 +241,10 @@ _SURFACE_METHODS = [
     "greater", "greater_equal", "not_equal",
 ]
 
-# Elementwise ops (and a few others whose result has self's shape) whose
-# in-place form is generic: ``self.NAME_(...)`` writes ``NAME(self, ...)``
-# into self (gradlab.ops.inplace.elementwise_). add_, sub_, mul_, div_ and
-# clamp_ have hand-written fast paths in Tensor.
+# Ops whose result has self's shape (elementwise ops, scans, triangles,
+# scatters) and whose in-place form is generic: ``self.NAME_(...)`` writes
+# ``NAME(self, ...)`` into self (gradlab.ops.inplace.elementwise_). add_, sub_,
+# mul_, div_, clamp_ and masked_fill_ have hand-written fast paths in Tensor.
 _ELEMENTWISE_INPLACE = [
     "abs", "absolute", "neg", "negative", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p",
     "log2", "log10", "sign", "reciprocal", "square", "relu", "sigmoid", "tanh", "floor",
@@ -253,25 +253,9 @@ _ELEMENTWISE_INPLACE = [
     "hypot", "xlogy", "clamp_min", "clamp_max", "clip", "lerp", "addcmul", "addcdiv",
     "lt", "le", "gt", "ge", "eq", "ne", "less", "less_equal", "greater", "greater_equal",
     "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
-    "bitwise_or", "bitwise_xor", "bitwise_not", "addmm", "baddbmm", "cumprod",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "addmm", "baddbmm", "cumprod", "cumsum",
+    "tril", "triu", "scatter", "scatter_add", "index_add", "masked_fill",
 ]
-
-# In-place forms of out-of-place ops: computed out of place, then written
-# with copy_ (which records the write in the graph where that is allowed).
-_INPLACE_OF = {
-    "masked_fill_": masked_fill, "scatter_": scatter, "scatter_add_": scatter_add,
-    "index_add_": index_add, "tril_": tril, "triu_": triu, "cumsum_": cumsum,
-}
-
-
-def _in_place(fn: Any) -> Any:
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return self.copy_(fn(self, *args, **kwargs))
-
-    method.__name__ = fn.__name__ + "_"
-    method.__doc__ = f"In-place :func:`{fn.__name__}`: writes the result into this tensor."
-    return method
-
 
 def _elementwise_in_place(fn: Any, name: str) -> Any:
     from gradlab.ops.inplace import elementwise_
@@ -312,11 +296,8 @@ def attach_surface_methods(cls: type) -> None:
     ns = globals()
     for name in _SURFACE_METHODS:
         setattr(cls, name, ns[name])
-    for name, fn in _INPLACE_OF.items():
-        if name not in cls.__dict__:  # a method of the class's own (in-place section) wins
-            setattr(cls, name, _in_place(fn))
     for name in _ELEMENTWISE_INPLACE:
-        if name + "_" not in cls.__dict__:
+        if name + "_" not in cls.__dict__:  # a method of the class's own (a fast path) wins
             setattr(cls, name + "_", _elementwise_in_place(ns[name], name + "_"))
     for name, fn in _RESHAPE_INPLACE.items():
         setattr(cls, name, _reshape_in_place(fn, name))
