@@ -306,12 +306,10 @@ class Trainer:
             self.batch_in_epoch += 1
             self.global_step += 1
             self.callbacks.on_train_batch_end(index, logs)
-            if self.world_size > 1:  # every rank stops at the same batch
-                self._interrupt_requested, self.stop_training = _distributed.any_rank(
-                    self._interrupt_requested, self.stop_training)
+            interrupt = self._agree_to_stop()
             if self.stop_training:
                 break
-            if self._interrupt_requested and not last:
+            if interrupt and not last:
                 self._epoch_elapsed += time.perf_counter() - started
                 self._interrupt(checkpoint_path)
         self._epoch_elapsed += time.perf_counter() - started
@@ -342,11 +340,23 @@ class Trainer:
         for path, weights_only in self._pending_saves:
             self._write(path, weights_only)
         self._pending_saves = None
-        if self.world_size > 1:  # a Ctrl-C may reach the ranks on either side of this point
-            self._interrupt_requested, self.stop_training = _distributed.any_rank(
-                self._interrupt_requested, self.stop_training)
-        if self._interrupt_requested and self.epoch < self.epochs and not self.stop_training:
+        # a Ctrl-C may reach the ranks on either side of this point
+        if self._agree_to_stop() and self.epoch < self.epochs and not self.stop_training:
             self._interrupt(checkpoint_path)
+
+    def _agree_to_stop(self) -> bool:
+        """Whether to interrupt here; with several processes, whether any rank
+        was asked to (one allreduce, so that every rank stops at the same
+        batch; ``stop_training`` too becomes true on all when true on any).
+
+        The reduced value decides but never clears this rank's own request:
+        a signal that arrives during the allreduce, after the flag was read,
+        joins the next one instead of being lost."""
+        if self.world_size == 1:
+            return self._interrupt_requested
+        interrupt, self.stop_training = _distributed.any_rank(self._interrupt_requested, self.stop_training)
+        self._interrupt_requested = self._interrupt_requested or interrupt
+        return interrupt
 
     def save_at_epoch_end(self, path: str | Path, weights_only: bool = False) -> None:
         """Write a checkpoint once every callback has seen the finished
