@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numba
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
@@ -114,8 +115,7 @@ def test_kernels_run_in_parallel_only_for_large_arrays_and_several_threads(monke
     finally:
         gradlab.set_num_threads(before)
     assert calls == ["serial", "serial", "parallel", "serial"]
-    assert kernel.parallel_from == _jit.PARALLEL_MIN_ELEMENTS
-    assert optim_adam.adam_kernel.parallel_from == _jit.COMPUTE_BOUND < _jit.PARALLEL_MIN_ELEMENTS
+    assert kernel.parallel_from == optim_adam.adam_kernel.parallel_from == _jit.PARALLEL_MIN_ELEMENTS
 
 
 def test_each_compilation_is_cached_under_its_own_name():
@@ -130,3 +130,27 @@ def test_each_compilation_is_cached_under_its_own_name():
     serial, parallel = kernel.serial.targetoptions, kernel.parallel.targetoptions
     assert parallel.get("parallel") and not serial.get("parallel")
     assert serial["error_model"] == parallel["error_model"] == "numpy"
+
+
+def test_summing_kernels_reassociate_under_their_own_cache_name():
+    """The normalization and norm kernels sum with LLVM's reassociation
+    flags (SIMD partial sums), never with the flags that assume away nan
+    and inf; their cached copies are named apart from strict ones."""
+    from gradlab.kernels import _jit, clip, norm, optim_sgd
+
+    for kernel in (norm.batch_norm_forward_kernel, norm.batch_norm_backward_kernel,
+                   norm.layer_norm_forward_kernel, clip.power_sum_kernel):
+        for compiled in (kernel.serial, kernel.parallel):
+            assert compiled.targetoptions["fastmath"] == set(_jit.REASSOCIATE)
+            assert compiled.py_func.__qualname__.endswith(f"_reassoc_{_jit._CACHE_TAG}")
+    assert not {"nnan", "ninf", "fast"} & _jit.REASSOCIATE
+    assert "fastmath" not in optim_sgd.sgd_kernel.serial.targetoptions
+
+
+def test_reassociated_batch_norm_still_propagates_nan():
+    from gradlab.kernels import norm
+
+    x = np.ones((2, 64), dtype=np.float32)
+    x[1, 5] = np.nan
+    y, mean, var = norm.batch_norm_forward(x, np.ones(2, np.float32), np.zeros(2, np.float32), 1e-5)
+    assert np.isfinite(y[0]).all() and np.isnan(y[1]).all() and np.isnan(mean[1]) and np.isnan(var[1])

@@ -9,10 +9,9 @@ to a per-user cache folder when the installed package is read-only, and
 * **serial**, where ``prange`` is a plain ``range``: for most calls. Starting
   a parallel loop wakes Numba's sleeping worker threads, which costs 120-170
   us on this project's 2-core virtual machines, while an SGD step over
-  262,144 float32 takes 150 us on one core: below about half a million
-  elements a parallel SGD step is slower than a serial one, below about
-  200,000 a parallel Adam step (``benchmarks/bench_kernels.py`` measures
-  where each crosses);
+  262,144 float32 takes 100-150 us on one core: below about half a million
+  elements a parallel SGD, Adam or ReLU loop is slower than a serial one
+  (``benchmarks/bench_kernels.py`` measures where each crosses);
 * **parallel** (``parallel=True``, ``prange`` spread over gradlab's threads,
   :mod:`gradlab.threads`): for calls whose largest array holds at least
   the kernel's ``parallel_from`` elements (:data:`PARALLEL_MIN_ELEMENTS`
@@ -23,6 +22,20 @@ Both use NumPy's error model (``error_model="numpy"``): a division by zero
 gives inf or nan as in NumPy instead of raising, which also lets LLVM
 vectorize loops with a division (Python's model checks each divisor and
 made a serial Adam step 2.3x slower).
+
+A kernel computes in its arrays' dtype: its callers pass scalars of that
+dtype (:func:`scalars_like`), and its loop has no float literal, which
+Numba would type float64 and so promote a float32 loop to float64.
+
+A kernel that sums (``@cpu_kernel(sums=True)``: the normalization
+statistics, a gradient's norm) is compiled with LLVM's fast-math flags
+that let it reorder arithmetic (:data:`REASSOCIATE`): a float64 sum
+``total += x[j]`` kept in IEEE order is one dependent addition after
+another, four cycles each, while reassociated it runs eight partial sums in
+SIMD registers. The result changes in the last bits only (the order of
+additions), is the same on every call and both compilations, and nan and
+inf still propagate (the flags that assume them away are not set). The
+batch-norm kernels of a CIFAR-size CNN run 2.7x faster so.
 
 A kernel is compiled for float32 and float64 NumPy arrays and reads them as
 flat runs of memory, so the arrays it *writes* (a parameter and its
@@ -44,8 +57,8 @@ from numba import njit, prange
 
 from gradlab import threads
 
-__all__ = ["COMPUTE_BOUND", "KERNEL_DTYPES", "PARALLEL_MIN_ELEMENTS", "CpuKernel", "cpu_kernel", "flat_input",
-           "prange", "reads_as", "writes_into"]
+__all__ = ["KERNEL_DTYPES", "PARALLEL_MIN_ELEMENTS", "REASSOCIATE", "CpuKernel", "cpu_kernel",
+           "flat_input", "prange", "reads_as", "scalars_like", "writes_into"]
 
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 """The dtypes the CPU kernels are compiled for."""
@@ -53,12 +66,10 @@ KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 PARALLEL_MIN_ELEMENTS = 1 << 20
 """The size of a call's largest array from which a kernel runs in parallel
 (when gradlab computes with more than one thread), for kernels bound by
-memory traffic; ``cpu_kernel(parallel_from=...)`` gives another size to a
-kernel with more arithmetic per element (Adam's square root and division
-pay for the workers' wake-up from 2^18 elements)."""
-
-COMPUTE_BOUND = 1 << 18
-"""``parallel_from`` for kernels with a square root or division per element."""
+memory traffic, as every kernel computing in its arrays' dtype is (an
+Adam step in float32 too: its square root and division no longer pay for
+the workers' wake-up below 2^19 elements); ``cpu_kernel(parallel_from=...)``
+gives another size to a kernel with more arithmetic per element."""
 
 _forced: str | None = None
 """``"serial"`` or ``"parallel"`` to run every call on that compilation
@@ -71,19 +82,28 @@ _OPTIONS = {"error_model": "numpy"}
 _CACHE_TAG = "np"
 """Part of every compiled copy's name; change it with :data:`_OPTIONS`."""
 
+REASSOCIATE = frozenset({"reassoc", "contract", "nsz", "arcp"})
+"""The fast-math flags of a kernel that sums: reorder additions and
+multiplications, fuse them, ignore the sign of zero, divide by a
+reciprocal. Not ``nnan``/``ninf``: a nan must still reach the diagnostics."""
+
 
 class CpuKernel:
     """A kernel function compiled as a serial and as a parallel loop (see the
     module docstring); calling it runs the one the call's size asks for.
 
-    ``kernel.serial`` and ``kernel.parallel`` are the two Numba dispatchers.
+    ``kernel.serial`` and ``kernel.parallel`` are the two Numba dispatchers;
+    ``sums`` compiles both with :data:`REASSOCIATE`.
     """
 
-    def __init__(self, fn: Callable[..., Any], parallel_from: int = PARALLEL_MIN_ELEMENTS) -> None:
+    def __init__(self, fn: Callable[..., Any], parallel_from: int = PARALLEL_MIN_ELEMENTS,
+                 sums: bool = False) -> None:
         functools.update_wrapper(self, fn)
         self.parallel_from = parallel_from
-        self.parallel = njit(parallel=True, cache=True, **_OPTIONS)(_renamed(fn, "parallel"))
-        self.serial = njit(cache=True, **_OPTIONS)(_renamed(fn, "serial"))
+        options = dict(_OPTIONS, fastmath=set(REASSOCIATE)) if sums else _OPTIONS
+        tag = "_reassoc" if sums else ""
+        self.parallel = njit(parallel=True, cache=True, **options)(_renamed(fn, "parallel" + tag))
+        self.serial = njit(cache=True, **options)(_renamed(fn, "serial" + tag))
 
     def __call__(self, *args: Any) -> Any:
         if _forced is not None:
@@ -114,14 +134,14 @@ def _largest(args: tuple[Any, ...]) -> int:
 
 
 def cpu_kernel(fn: Callable[..., Any] | None = None, *,
-               parallel_from: int = PARALLEL_MIN_ELEMENTS) -> Any:
+               parallel_from: int = PARALLEL_MIN_ELEMENTS, sums: bool = False) -> Any:
     """Compile ``fn`` lazily (at its first call) as a serial and a parallel
     cached kernel (:class:`CpuKernel`) that runs in parallel from
-    ``parallel_from`` elements; as ``@cpu_kernel`` or
-    ``@cpu_kernel(parallel_from=n)``."""
+    ``parallel_from`` elements, with reassociated sums when ``sums``; as
+    ``@cpu_kernel`` or ``@cpu_kernel(parallel_from=n, sums=True)``."""
     if fn is None:
-        return functools.partial(CpuKernel, parallel_from=parallel_from)
-    return CpuKernel(fn, parallel_from)
+        return functools.partial(CpuKernel, parallel_from=parallel_from, sums=sums)
+    return CpuKernel(fn, parallel_from, sums)
 
 
 def writes_into(*arrays: Any) -> bool:
@@ -139,6 +159,19 @@ def reads_as(array: Any, like: np.ndarray) -> bool:
     """Whether ``array`` can be read by a kernel that writes into ``like``:
     a NumPy array of the same dtype and shape (any layout)."""
     return type(array) is np.ndarray and array.dtype == like.dtype and array.shape == like.shape
+
+
+def scalars_like(array: np.ndarray, *values: float) -> tuple[Any, ...]:
+    """``values`` as scalars of ``array``'s dtype, for a kernel's arguments.
+
+    A kernel then computes a float32 parameter's update in float32, as
+    PyTorch does; Python's float64 numbers would promote every operation
+    to float64, with half the SIMD lanes and a float64 division and square
+    root (an Adam step over 670,000 float32 took 2.4x longer). Coefficients
+    such as 1 - beta1 are computed in float64 first and rounded once, as
+    PyTorch rounds its Python scalars."""
+    kind = array.dtype.type
+    return tuple(kind(v) for v in values)
 
 
 def flat_input(array: np.ndarray) -> np.ndarray:

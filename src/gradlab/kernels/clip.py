@@ -22,7 +22,7 @@ from gradlab.kernels._jit import KERNEL_DTYPES, cpu_kernel, flat_input, prange, 
 __all__ = ["power_sum", "power_sum_kernel", "power_sum_reference", "scale_", "scale_kernel"]
 
 
-@cpu_kernel
+@cpu_kernel(sums=True)
 def power_sum_kernel(x, p):  # pragma: no cover - compiled
     """sum_i |x_i|^p over a flat array, accumulated in float64."""
     total = 0.0

@@ -16,7 +16,8 @@ rows holding each sample's D normalized values. For a row x of n values
 where batch norm has one gamma per row (g' = gamma g: the factor moves out)
 and layer norm one per column. The statistics are summed in float64 even
 for float32 data, two passes (mean, then squared deviations) so that large
-means do not cancel the variance.
+means do not cancel the variance, in SIMD partial sums (``sums=True``:
+reassociated, see :mod:`gradlab.kernels._jit`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 
-@cpu_kernel
+@cpu_kernel(sums=True)
 def batch_norm_forward_kernel(x, weight, bias, eps, y, mean, var):
     channels, m = x.shape
     for c in prange(channels):
@@ -56,7 +57,7 @@ def batch_norm_forward_kernel(x, weight, bias, eps, y, mean, var):
             y[c, j] = (x[c, j] - mu) * a + bias[c]
 
 
-@cpu_kernel
+@cpu_kernel(sums=True)
 def batch_norm_backward_kernel(g, x, mean, invstd, weight, gx, gweight, gbias):
     channels, m = x.shape
     for c in prange(channels):
@@ -74,7 +75,7 @@ def batch_norm_backward_kernel(g, x, mean, invstd, weight, gx, gweight, gbias):
             gx[c, j] = scale * (g[c, j] - sum_g / m - xhat * sum_gx / m)
 
 
-@cpu_kernel
+@cpu_kernel(sums=True)
 def layer_norm_forward_kernel(x, weight, bias, eps, y, mean, invstd):
     rows, d = x.shape
     for r in prange(rows):
@@ -93,7 +94,7 @@ def layer_norm_forward_kernel(x, weight, bias, eps, y, mean, invstd):
             y[r, j] = (x[r, j] - mu) * inv * weight[j] + bias[j]
 
 
-@cpu_kernel
+@cpu_kernel(sums=True)
 def layer_norm_input_grad_kernel(g, x, mean, invstd, weight, gx):
     rows, d = x.shape
     for r in prange(rows):
@@ -108,7 +109,7 @@ def layer_norm_input_grad_kernel(g, x, mean, invstd, weight, gx):
             gx[r, j] = invstd[r] * (g[r, j] * weight[j] - sum_g / d - xhat * sum_gx / d)
 
 
-@cpu_kernel
+@cpu_kernel(sums=True)
 def layer_norm_param_grad_kernel(g, x, mean, invstd, gweight, gbias):
     rows, d = x.shape
     for j in prange(d):
