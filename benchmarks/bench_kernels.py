@@ -1,13 +1,13 @@
 """Where a kernel's parallel compilation starts to pay: the serial and the
 parallel loop of three kernels (an SGD step and a ReLU, bound by memory
-traffic; an Adam step, with a square root and a division per element) on
-float32 arrays of 2^16 to 2^22 elements, each timed alone.
+traffic; an Adam step, with a square root and a division per element, in
+float32 arithmetic) on float32 arrays of 2^16 to 2^22 elements, each timed
+alone.
 
 A parallel loop wakes Numba's sleeping workers first; on this project's
 2-core virtual machines that costs 120-170 us, so the parallel loop wins
-only on large arrays. ``gradlab.kernels._jit`` takes the sizes from here:
-``PARALLEL_MIN_ELEMENTS`` (2^20) for memory-bound kernels, ``COMPUTE_BOUND``
-(2^18) for the optimizer kernels with a square root.
+only on large arrays. ``gradlab.kernels._jit`` takes its size from here:
+``PARALLEL_MIN_ELEMENTS`` (2^20; all three cross between 2^19 and 2^20).
 
     python benchmarks/bench_kernels.py [--threads N] [--repeat R]
 """
@@ -25,10 +25,11 @@ from gradlab.kernels.optim_sgd import sgd_kernel
 
 def _arguments(kernel, n: int) -> tuple:
     p, g, m, v = (np.full(n, 0.5, dtype=np.float32) for _ in range(4))
-    if kernel is sgd_kernel:
-        return p, g, m, 1e-3, 0.9, 0.0, 0.0, False, False, False
-    if kernel is adam_kernel:
-        return p, g, m, v, None, 1e-3, 0.9, 0.999, 1e-8, 0.0, False, False, 1e-3, 0.5
+    if kernel is sgd_kernel:  # lr, momentum, 1 - dampening, weight decay
+        return p, g, m, *_jit.scalars_like(p, 1e-3, 0.9, 1.0, 0.0), False, False, False
+    if kernel is adam_kernel:  # beta1, 1 - beta1, beta2, 1 - beta2, eps, decay, 1 - lr decay
+        return (p, g, m, v, None, *_jit.scalars_like(p, 0.9, 0.1, 0.999, 0.001, 1e-8, 0.0, 1.0),
+                False, False, *_jit.scalars_like(p, 1e-3, 0.5))
     return p, g
 
 
@@ -46,8 +47,7 @@ def main() -> None:
             chosen = "parallel" if n >= kernel.parallel_from and _harness.THREADS > 1 else "serial"
             print(f"| {name} | {n:,} | {serial * 1e6:.0f} us | {parallel * 1e6:.0f} us | "
                   f"{parallel / serial:.2f} | {chosen} |")
-    print(f"\nthresholds: PARALLEL_MIN_ELEMENTS = {_jit.PARALLEL_MIN_ELEMENTS:,}, "
-          f"COMPUTE_BOUND = {_jit.COMPUTE_BOUND:,}")
+    print(f"\nthreshold: PARALLEL_MIN_ELEMENTS = {_jit.PARALLEL_MIN_ELEMENTS:,}")
 
 
 if __name__ == "__main__":

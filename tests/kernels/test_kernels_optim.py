@@ -82,9 +82,30 @@ def _run(fn, param, grad, states, kwargs):
 
 
 def _tolerance(dtype):
-    # the kernels compute each element in float64 and round once; the
-    # reference rounds after every operation in the array's dtype
+    # both compute in the array's dtype; NAdam and RMSprop's Nesterov form
+    # order their operations differently from the reference
     return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+
+
+SAME_ORDER = sorted(set(CASES) - {"nadam", "nadamw-maximize", "rmsprop-nesterov"})
+
+
+@pytest.mark.parametrize("case", SAME_ORDER)
+def test_a_float32_step_computes_in_float32_as_the_reference_does(case):
+    """The update of a float32 parameter is computed in float32, as PyTorch
+    computes it (and NumPy's reference, whose Python scalars are weak): the
+    same operations in the same order give the same bits. Python's float64
+    scalars once promoted the kernels' arithmetic to float64 (a different
+    rounding, and 2.4x slower for Adam)."""
+    module, name, states, kwargs = CASES[case]
+    param, grad, state = _arrays(states, np.float32)
+    expected = [param.copy()] + [None if s is None else s.copy() for s in state]
+    _run(getattr(module, f"{name}_reference"), expected[0], grad, expected[1:], kwargs)
+    got = [param.copy()] + [None if s is None else s.copy() for s in state]
+    _run(getattr(module, f"{name}_update"), got[0], grad, got[1:], kwargs)
+    for i, (a, b) in enumerate(zip(got, expected)):
+        if a is not None:
+            np.testing.assert_array_equal(a, b, err_msg=f"array {i}")
 
 
 @pytest.mark.parametrize("layout", ["C", "F", "strided", "transposed"])

@@ -29,28 +29,30 @@ import math
 from typing import Any
 
 from gradlab.backend import array_module
-from gradlab.kernels._jit import COMPUTE_BOUND, cpu_kernel, flat_input, prange, reads_as, writes_into
+from gradlab.kernels._jit import cpu_kernel, flat_input, prange, reads_as, scalars_like, writes_into
 
 __all__ = ["adam_kernel", "adam_reference", "adam_update", "nadam_kernel", "nadam_reference",
            "nadam_update"]
 
 
 # ------------------------------------------------------------------ Adam
-@cpu_kernel(parallel_from=COMPUTE_BOUND)
-def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
-                weight_decay, decoupled, maximize, step_size, bc2_sqrt):  # pragma: no cover
-    """One Adam step over flat arrays; ``step_size`` = lr / (1 - beta1^t),
-    ``bc2_sqrt`` = sqrt(1 - beta2^t); ``max_exp_avg_sq`` is None without
+@cpu_kernel
+def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, one_minus_beta1, beta2,
+                one_minus_beta2, eps, weight_decay, decay, decoupled, maximize, step_size,
+                bc2_sqrt):  # pragma: no cover
+    """One Adam step over flat arrays; ``decay`` = 1 - lr weight_decay,
+    ``step_size`` = lr / (1 - beta1^t), ``bc2_sqrt`` = sqrt(1 - beta2^t), all
+    scalars of the arrays' dtype; ``max_exp_avg_sq`` is None without
     AMSGrad (known when Numba compiles, so each variant is its own loop,
     which LLVM vectorizes)."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         if decoupled:
-            param[i] *= 1.0 - lr * weight_decay
+            param[i] *= decay
         else:
             g += weight_decay * param[i]
-        exp_avg[i] = beta1 * exp_avg[i] + (1.0 - beta1) * g
-        exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1.0 - beta2) * g * g
+        exp_avg[i] = beta1 * exp_avg[i] + one_minus_beta1 * g
+        exp_avg_sq[i] = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
         v = exp_avg_sq[i]
         if max_exp_avg_sq is not None:
             if v > max_exp_avg_sq[i]:
@@ -103,28 +105,32 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_av
                        beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         return
+    beta1_, one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay = scalars_like(
+        param, beta1, 1 - beta1, beta2, 1 - beta2, eps, weight_decay, 1 - lr * weight_decay)
     adam_kernel(param.reshape(-1), flat_input(grad), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-                None if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1), float(lr),
-                float(beta1), float(beta2), float(eps), float(weight_decay),
-                bool(decoupled_weight_decay), bool(maximize), lr / (1 - beta1 ** step),
-                math.sqrt(1 - beta2 ** step))
+                None if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1), beta1_,
+                one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay,
+                bool(decoupled_weight_decay), bool(maximize),
+                *scalars_like(param, lr / (1 - beta1 ** step), math.sqrt(1 - beta2 ** step)))
 
 
 # ------------------------------------------------------------------ NAdam
-@cpu_kernel(parallel_from=COMPUTE_BOUND)
-def nadam_kernel(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
-                 decoupled, maximize, grad_coef, avg_coef, bc2_sqrt):  # pragma: no cover
-    """One NAdam step over flat arrays; ``grad_coef`` = lr (1 - mu_t) /
-    (1 - prod mu), ``avg_coef`` = lr mu_{t+1} / (1 - prod mu * mu_{t+1}),
-    ``bc2_sqrt`` = sqrt(1 - beta2^t)."""
+@cpu_kernel
+def nadam_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2, one_minus_beta2,
+                 eps, weight_decay, decay, decoupled, maximize, grad_coef, avg_coef,
+                 bc2_sqrt):  # pragma: no cover
+    """One NAdam step over flat arrays; ``decay`` = 1 - lr weight_decay,
+    ``grad_coef`` = lr (1 - mu_t) / (1 - prod mu), ``avg_coef`` = lr mu_{t+1}
+    / (1 - prod mu * mu_{t+1}), ``bc2_sqrt`` = sqrt(1 - beta2^t), all scalars
+    of the arrays' dtype."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         if decoupled:
-            param[i] *= 1.0 - lr * weight_decay
+            param[i] *= decay
         else:
             g += weight_decay * param[i]
-        exp_avg[i] = beta1 * exp_avg[i] + (1.0 - beta1) * g
-        exp_avg_sq[i] = beta2 * exp_avg_sq[i] + (1.0 - beta2) * g * g
+        exp_avg[i] = beta1 * exp_avg[i] + one_minus_beta1 * g
+        exp_avg_sq[i] = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
         denom = math.sqrt(exp_avg_sq[i]) / bc2_sqrt + eps
         param[i] -= (grad_coef * g + avg_coef * exp_avg[i]) / denom
 
@@ -158,8 +164,10 @@ def nadam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, *, step: 
                         weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         return
+    beta1_, one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay = scalars_like(
+        param, beta1, 1 - beta1, beta2, 1 - beta2, eps, weight_decay, 1 - lr * weight_decay)
     nadam_kernel(param.reshape(-1), flat_input(grad), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-                 float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
+                 beta1_, one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay,
                  bool(decoupled_weight_decay), bool(maximize),
-                 lr * (1 - mu) / (1 - mu_product), lr * mu_next / (1 - mu_product * mu_next),
-                 math.sqrt(1 - beta2 ** step))
+                 *scalars_like(param, lr * (1 - mu) / (1 - mu_product),
+                               lr * mu_next / (1 - mu_product * mu_next), math.sqrt(1 - beta2 ** step)))

@@ -37,7 +37,7 @@ import math
 from typing import Any
 
 from gradlab.backend import array_module
-from gradlab.kernels._jit import COMPUTE_BOUND, cpu_kernel, flat_input, prange, reads_as, writes_into
+from gradlab.kernels._jit import cpu_kernel, flat_input, prange, reads_as, scalars_like, writes_into
 
 __all__ = ["adadelta_kernel", "adadelta_reference", "adadelta_update", "adagrad_kernel",
            "adagrad_reference", "adagrad_update", "rmsprop_kernel", "rmsprop_reference",
@@ -50,19 +50,21 @@ def _gradient(param: Any, grad: Any, weight_decay: float, maximize: bool) -> Any
 
 
 # ------------------------------------------------------------------ RMSprop
-@cpu_kernel(parallel_from=COMPUTE_BOUND)
-def rmsprop_kernel(param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
-                   weight_decay, momentum, nesterov, maximize):  # pragma: no cover - compiled
-    """One RMSprop step over flat arrays; ``grad_avg`` is None unless
-    centered, ``buf`` None without momentum (known when Numba compiles, so
-    each variant is its own loop, which LLVM vectorizes)."""
+@cpu_kernel
+def rmsprop_kernel(param, grad, square_avg, grad_avg, buf, lr, alpha, one_minus_alpha, eps,
+                   weight_decay, momentum, one_plus_momentum, nesterov,
+                   maximize):  # pragma: no cover - compiled
+    """One RMSprop step over flat arrays, the scalars of their dtype;
+    ``grad_avg`` is None unless centered, ``buf`` None without momentum
+    (known when Numba compiles, so each variant is its own loop, which LLVM
+    vectorizes)."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         g += weight_decay * param[i]
-        square_avg[i] = alpha * square_avg[i] + (1.0 - alpha) * g * g
+        square_avg[i] = alpha * square_avg[i] + one_minus_alpha * g * g
         r = square_avg[i]
         if grad_avg is not None:
-            grad_avg[i] = alpha * grad_avg[i] + (1.0 - alpha) * g
+            grad_avg[i] = alpha * grad_avg[i] + one_minus_alpha * g
             r -= grad_avg[i] * grad_avg[i]
         scaled = g / (math.sqrt(r) + eps)
         if buf is None:
@@ -70,7 +72,7 @@ def rmsprop_kernel(param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
         elif nesterov:
             v_old = buf[i]
             buf[i] = momentum * v_old - lr * scaled
-            param[i] += (1.0 + momentum) * buf[i] - momentum * v_old
+            param[i] += one_plus_momentum * buf[i] - momentum * v_old
         else:
             buf[i] = momentum * buf[i] + scaled
             param[i] -= lr * buf[i]
@@ -120,14 +122,16 @@ def rmsprop_update(param: Any, grad: Any, square_avg: Any, grad_avg: Any | None,
     flat = param.reshape(-1)
     rmsprop_kernel(flat, flat_input(grad), square_avg.reshape(-1),
                    None if grad_avg is None else grad_avg.reshape(-1),
-                   None if buf is None else buf.reshape(-1), float(lr), float(alpha), float(eps),
-                   float(weight_decay), float(momentum), bool(nesterov), bool(maximize))
+                   None if buf is None else buf.reshape(-1),
+                   *scalars_like(param, lr, alpha, 1 - alpha, eps, weight_decay, momentum, 1 + momentum),
+                   bool(nesterov), bool(maximize))
 
 
 # ------------------------------------------------------------------ Adagrad
-@cpu_kernel(parallel_from=COMPUTE_BOUND)
+@cpu_kernel
 def adagrad_kernel(param, grad, state_sum, clr, eps, weight_decay, maximize):  # pragma: no cover
-    """One Adagrad step over flat arrays; ``clr`` = lr / (1 + (t-1) lr_decay)."""
+    """One Adagrad step over flat arrays; ``clr`` = lr / (1 + (t-1) lr_decay),
+    the scalars of the arrays' dtype."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         g += weight_decay * param[i]
@@ -154,21 +158,21 @@ def adagrad_update(param: Any, grad: Any, state_sum: Any, *, step: int, lr: floa
                           weight_decay=weight_decay, maximize=maximize)
         return
     adagrad_kernel(param.reshape(-1), flat_input(grad), state_sum.reshape(-1),
-                   lr / (1 + (step - 1) * lr_decay), float(eps), float(weight_decay),
+                   *scalars_like(param, lr / (1 + (step - 1) * lr_decay), eps, weight_decay),
                    bool(maximize))
 
 
 # ------------------------------------------------------------------ Adadelta
-@cpu_kernel(parallel_from=COMPUTE_BOUND)
-def adadelta_kernel(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
+@cpu_kernel
+def adadelta_kernel(param, grad, square_avg, acc_delta, lr, rho, one_minus_rho, eps, weight_decay,
                     maximize):  # pragma: no cover - compiled
-    """One Adadelta step over flat arrays."""
+    """One Adadelta step over flat arrays, the scalars of their dtype."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         g += weight_decay * param[i]
-        square_avg[i] = rho * square_avg[i] + (1.0 - rho) * g * g
+        square_avg[i] = rho * square_avg[i] + one_minus_rho * g * g
         delta = math.sqrt(acc_delta[i] + eps) / math.sqrt(square_avg[i] + eps) * g
-        acc_delta[i] = rho * acc_delta[i] + (1.0 - rho) * delta * delta
+        acc_delta[i] = rho * acc_delta[i] + one_minus_rho * delta * delta
         param[i] -= lr * delta
 
 
@@ -194,5 +198,5 @@ def adadelta_update(param: Any, grad: Any, square_avg: Any, acc_delta: Any, *, l
                            weight_decay=weight_decay, maximize=maximize)
         return
     adadelta_kernel(param.reshape(-1), flat_input(grad), square_avg.reshape(-1),
-                    acc_delta.reshape(-1), float(lr), float(rho), float(eps),
-                    float(weight_decay), bool(maximize))
+                    acc_delta.reshape(-1), *scalars_like(param, lr, rho, 1 - rho, eps, weight_decay),
+                    bool(maximize))

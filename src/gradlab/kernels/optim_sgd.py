@@ -15,18 +15,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlab.kernels._jit import cpu_kernel, flat_input, prange, reads_as, writes_into
+from gradlab.kernels._jit import cpu_kernel, flat_input, prange, reads_as, scalars_like, writes_into
 
 __all__ = ["sgd_kernel", "sgd_reference", "sgd_update"]
 
 
 @cpu_kernel
-def sgd_kernel(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
+def sgd_kernel(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov, maximize,
                first):  # pragma: no cover - compiled
     """One SGD step over flat arrays, in place on ``param`` and the momentum
     buffer ``buf`` (None without momentum; ``first`` marks the step that
-    fills it with g). A None ``buf`` is known when Numba compiles, which
-    leaves a loop without branches on arrays, one LLVM can vectorize."""
+    fills it with g); the scalars are of the arrays' dtype. A None ``buf``
+    is known when Numba compiles, which leaves a loop without branches on
+    arrays, one LLVM can vectorize."""
     for i in prange(param.size):
         g = -grad[i] if maximize else grad[i]
         g += weight_decay * param[i]
@@ -34,7 +35,7 @@ def sgd_kernel(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
             if first:
                 b = g
             else:
-                b = momentum * buf[i] + (1.0 - dampening) * g
+                b = momentum * buf[i] + one_minus_dampening * g
             buf[i] = b
             g = g + momentum * b if nesterov else b
         param[i] -= lr * g
@@ -70,6 +71,6 @@ def sgd_update(param: Any, grad: Any, buf: Any | None, *, first: bool, lr: float
                       maximize=maximize)
         return
     flat = param.reshape(-1)
-    sgd_kernel(flat, flat_input(grad), None if buf is None else buf.reshape(-1), float(lr),
-               float(momentum), float(dampening),
-               float(weight_decay), bool(nesterov), bool(maximize), bool(first))
+    sgd_kernel(flat, flat_input(grad), None if buf is None else buf.reshape(-1),
+               *scalars_like(param, lr, momentum, 1 - dampening, weight_decay), bool(nesterov),
+               bool(maximize), bool(first))
