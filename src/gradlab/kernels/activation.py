@@ -118,14 +118,16 @@ def elu_backward_kernel(g, x, gx, alpha, scale):
 
 @cpu_kernel
 def sigmoid_backward_kernel(g, y, gx):
+    one = g.dtype.type(1.0)  # in the arrays' dtype: a float literal would promote to float64
     for i in prange(g.size):
-        gx[i] = g[i] * y[i] * (1.0 - y[i])
+        gx[i] = g[i] * y[i] * (one - y[i])
 
 
 @cpu_kernel
 def tanh_backward_kernel(g, y, gx):
+    one = g.dtype.type(1.0)
     for i in prange(g.size):
-        gx[i] = g[i] * (1.0 - y[i] * y[i])
+        gx[i] = g[i] * (one - y[i] * y[i])
 
 
 @cpu_kernel

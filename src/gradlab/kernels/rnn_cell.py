@@ -72,15 +72,16 @@ def lstm_cell_backward_kernel(gates, c_prev, tanh_c, dh, dh_more, dc_next, d_gat
                               dc_prev):  # pragma: no cover - compiled
     """The LSTM step's backward over flat blocks: ``gates``, ``d_gates`` (4,
     M), the rest (M,)."""
+    one = gates.dtype.type(1.0)  # a float literal would promote float32 arithmetic to float64
     for k in prange(c_prev.size):
         i, f, g, o = gates[0, k], gates[1, k], gates[2, k], gates[3, k]
         t = tanh_c[k]
         d_h = dh[k] + dh_more[k]
-        dc = dc_next[k] + d_h * o * (1.0 - t * t)
-        d_gates[0, k] = dc * g * i * (1.0 - i)
-        d_gates[1, k] = dc * c_prev[k] * f * (1.0 - f)
-        d_gates[2, k] = dc * i * (1.0 - g * g)
-        d_gates[3, k] = d_h * t * o * (1.0 - o)
+        dc = dc_next[k] + d_h * o * (one - t * t)
+        d_gates[0, k] = dc * g * i * (one - i)
+        d_gates[1, k] = dc * c_prev[k] * f * (one - f)
+        d_gates[2, k] = dc * i * (one - g * g)
+        d_gates[3, k] = d_h * t * o * (one - o)
         dc_prev[k] = dc * f
 
 
@@ -101,12 +102,13 @@ def gru_cell_backward_kernel(gates, hg, h_prev, dh, dh_more, d_xg, d_hg,
                              dh_prev):  # pragma: no cover - compiled
     """The GRU step's backward over flat blocks: ``gates``, ``hg``, ``d_xg``,
     ``d_hg`` (3, M), the rest (M,)."""
+    one = gates.dtype.type(1.0)  # a float literal would promote float32 arithmetic to float64
     for k in prange(h_prev.size):
         r, z, n = gates[0, k], gates[1, k], gates[2, k]
         d_h = dh[k] + dh_more[k]
-        dn = d_h * (1.0 - z) * (1.0 - n * n)
-        dz = d_h * (h_prev[k] - n) * z * (1.0 - z)
-        dr = dn * hg[2, k] * r * (1.0 - r)
+        dn = d_h * (one - z) * (one - n * n)
+        dz = d_h * (h_prev[k] - n) * z * (one - z)
+        dr = dn * hg[2, k] * r * (one - r)
         d_xg[0, k], d_xg[1, k], d_xg[2, k] = dr, dz, dn
         d_hg[0, k], d_hg[1, k], d_hg[2, k] = dr, dz, dn * r
         dh_prev[k] = d_h * z
