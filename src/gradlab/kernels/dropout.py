@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlab.kernels._jit import cpu_kernel, prange
+from gradlab.kernels._jit import cpu_kernel, prange, scalars_like
 from gradlab.kernels._layout import dense, flat, like, takes
 
 __all__ = ["dropout_forward", "dropout_forward_reference"]
@@ -23,8 +23,11 @@ __all__ = ["dropout_forward", "dropout_forward_reference"]
 
 @cpu_kernel
 def dropout_forward_kernel(x, u, keep, scale, y, mask):
+    """``scale`` is of x's dtype, so that y = m x is computed in it (as in
+    PyTorch, and in the reference)."""
+    zero = x.dtype.type(0.0)
     for i in prange(x.size):
-        m = scale if u[i] < keep else 0.0
+        m = scale if u[i] < keep else zero
         mask[i] = m
         y[i] = m * x[i]
 
@@ -44,5 +47,5 @@ def dropout_forward(x: Any, u: Any, keep: float, scale: float) -> tuple[Any, Any
         return dropout_forward_reference(x, u, keep, scale)
     x = dense(x)
     y, mask = np.empty_like(x), np.empty_like(x)
-    dropout_forward_kernel(flat(x), flat(like(u, x)), keep, scale, flat(y), flat(mask))
+    dropout_forward_kernel(flat(x), flat(like(u, x)), keep, *scalars_like(x, scale), flat(y), flat(mask))
     return y, mask
