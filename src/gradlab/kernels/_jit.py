@@ -11,7 +11,11 @@ to a per-user cache folder when the installed package is read-only, and
   us on this project's 2-core virtual machines, while an SGD step over
   262,144 float32 takes 100-150 us on one core: below about half a million
   elements a parallel SGD, Adam or ReLU loop is slower than a serial one
-  (``benchmarks/bench_kernels.py`` measures where each crosses);
+  even alone. In a training step it loses up to about four million: after
+  each matrix product the BLAS's worker threads spin for about 0.1 s on the
+  other cores, and a parallel kernel shares those cores with them (every
+  kernel call parallel made the CIFAR-size CNN's step 7% slower than every
+  call serial; ``benchmarks/bench_kernels.py`` measures both);
 * **parallel** (``parallel=True``, ``prange`` spread over gradlab's threads,
   :mod:`gradlab.threads`): for calls whose largest array holds at least
   the kernel's ``parallel_from`` elements (:data:`PARALLEL_MIN_ELEMENTS`
@@ -63,13 +67,15 @@ __all__ = ["KERNEL_DTYPES", "PARALLEL_MIN_ELEMENTS", "REASSOCIATE", "CpuKernel",
 KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 """The dtypes the CPU kernels are compiled for."""
 
-PARALLEL_MIN_ELEMENTS = 1 << 20
+PARALLEL_MIN_ELEMENTS = 1 << 22
 """The size of a call's largest array from which a kernel runs in parallel
-(when gradlab computes with more than one thread), for kernels bound by
-memory traffic, as every kernel computing in its arrays' dtype is (an
-Adam step in float32 too: its square root and division no longer pay for
-the workers' wake-up below 2^19 elements); ``cpu_kernel(parallel_from=...)``
-gives another size to a kernel with more arithmetic per element."""
+(when gradlab computes with more than one thread): 2^22, where the parallel
+loop pays in a training step, beside the BLAS's spinning workers (alone,
+every kernel crosses at 2^19-2^20, an Adam step in float32 too); it makes
+the im2col columns of wide convolutions and the optimizer states of large
+layers parallel, activations and normalization of CNNs of CIFAR size
+serial. ``cpu_kernel(parallel_from=...)`` gives another size to a kernel
+with more arithmetic per element."""
 
 _forced: str | None = None
 """``"serial"`` or ``"parallel"`` to run every call on that compilation
