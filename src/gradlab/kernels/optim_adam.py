@@ -61,6 +61,15 @@ def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, one_min
         param[i] -= step_size * exp_avg[i] / (math.sqrt(v) / bc2_sqrt + eps)
 
 
+def _moment_scalars(param: Any, lr: float, beta1: float, beta2: float, eps: float,
+                    weight_decay: float) -> tuple[Any, ...]:
+    """The scalars Adam's and NAdam's kernels share, in their order: beta1,
+    1 - beta1, beta2, 1 - beta2, eps, weight_decay and the decoupled decay
+    factor 1 - lr weight_decay, in ``param``'s dtype."""
+    return scalars_like(param, beta1, 1 - beta1, beta2, 1 - beta2, eps, weight_decay,
+                        1 - lr * weight_decay)
+
+
 def _gradient(param: Any, grad: Any, weight_decay: float, decoupled: bool, maximize: bool,
               lr: float) -> Any:
     """Decoupled decay applied to ``param`` in place, and the gradient the
@@ -105,11 +114,9 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_av
                        beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         return
-    beta1_, one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay = scalars_like(
-        param, beta1, 1 - beta1, beta2, 1 - beta2, eps, weight_decay, 1 - lr * weight_decay)
     adam_kernel(param.reshape(-1), flat_input(grad), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-                None if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1), beta1_,
-                one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay,
+                None if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1),
+                *_moment_scalars(param, lr, beta1, beta2, eps, weight_decay),
                 bool(decoupled_weight_decay), bool(maximize),
                 *scalars_like(param, lr / (1 - beta1 ** step), math.sqrt(1 - beta2 ** step)))
 
@@ -164,10 +171,8 @@ def nadam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, *, step: 
                         weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         return
-    beta1_, one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay = scalars_like(
-        param, beta1, 1 - beta1, beta2, 1 - beta2, eps, weight_decay, 1 - lr * weight_decay)
     nadam_kernel(param.reshape(-1), flat_input(grad), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-                 beta1_, one_minus_beta1, beta2_, one_minus_beta2, eps_, weight_decay_, decay,
+                 *_moment_scalars(param, lr, beta1, beta2, eps, weight_decay),
                  bool(decoupled_weight_decay), bool(maximize),
                  *scalars_like(param, lr * (1 - mu) / (1 - mu_product),
                                lr * mu_next / (1 - mu_product * mu_next), math.sqrt(1 - beta2 ** step)))
