@@ -37,13 +37,12 @@ def _in_order(a, reverse: bool):
     return a[::-1] if reverse else a
 
 
-def _weight_grads(d_rows_3d, inputs_3d):
-    """sum_t d_t z_t^T for d (T, R, N) and z (T, K, N): one product of
-    (R, T N) and (T N, K)."""
-    xp = array_module(d_rows_3d)
-    d = xp.ascontiguousarray(d_rows_3d.transpose(1, 0, 2)).reshape(d_rows_3d.shape[1], -1)
-    z = xp.ascontiguousarray(inputs_3d.transpose(1, 0, 2)).reshape(inputs_3d.shape[1], -1)
-    return d @ z.T
+def _time_columns(a):
+    """A (T, R, N) stack of per-step blocks as one (R, T N) matrix (a copy),
+    so that a sum over steps, sum_t d_t z_t^T, is one product of such
+    matrices, and a product per step, d_t^T W, one product with W."""
+    xp = array_module(a)
+    return xp.ascontiguousarray(a.transpose(1, 0, 2)).reshape(a.shape[1], -1)
 
 
 class LSTMLayer(Function):
@@ -113,14 +112,16 @@ class LSTMLayer(Function):
             dc, dc_prev = dc_prev, dc
             if t or need_h0:
                 xp.matmul(w_hh_t, d_gates[t], out=dh_rec)
+        d_cols = _time_columns(d_gates)  # (4H, T N)
         d_w_ih = d_w_hh = d_bias = None
         if need_w_ih or need_w_hh or need_bias:
-            d_w = _weight_grads(d_gates, z[:steps])
+            d_w = d_cols @ _time_columns(z[:steps]).T
             d_w_ih, d_w_hh = d_w[:, :n_in], d_w[:, n_in:-1]
             d_bias = d_w[:, -1] if bias is not None else None
         d_x = None
-        if need_x:  # dx_t = dgates_t^T W_ih for all steps, as (T, N, F)
-            d_x = Tensor._make(_in_order(xp.matmul(d_gates.transpose(0, 2, 1), w_ih.array), reverse))
+        if need_x:  # dx_t = dgates_t^T W_ih for all steps: rows (t, sample)
+            d_x = (d_cols.T @ w_ih.array).reshape(steps, batch, n_in)
+            d_x = Tensor._make(_in_order(d_x, reverse))
         d_h0 = Tensor._make(dh_rec.T.copy()) if need_h0 else None
         return (d_x, d_h0, Tensor._make(dc.T.copy()),
                 *(None if g is None else Tensor._make(g) for g in (d_w_ih, d_w_hh, d_bias)), None)
@@ -189,18 +190,19 @@ class GRULayer(Function):
             if t or need_h0:
                 xp.matmul(w_hh_t, d_hg[t], out=dh_rec)
                 dh_rec += direct
-        d_xg = d_xg.reshape(steps, three_n, batch)
         grads = {}
         if need_w_hh or need_b_hh:
-            d_w = _weight_grads(d_hg, hz[:steps])
+            d_w = _time_columns(d_hg) @ _time_columns(hz[:steps]).T
             grads["w_hh"], grads["b_hh"] = d_w[:, :n], d_w[:, n]
-        if need_w_ih:
-            grads["w_ih"] = _weight_grads(d_xg, _in_order(x.array, reverse).transpose(0, 2, 1))
+        d_x_cols = _time_columns(d_xg.reshape(steps, three_n, batch))  # (3H, T N)
+        if need_w_ih:  # sum_t dxg_t x_t^T, with x's rows (t, sample) as they are
+            grads["w_ih"] = d_x_cols @ _in_order(x.array, reverse).reshape(-1, x.shape[2])
         if need_b_ih:
-            grads["b_ih"] = d_xg.sum(axis=(0, 2))
+            grads["b_ih"] = d_x_cols.sum(axis=1)
         d_x = None
         if need_x:
-            d_x = Tensor._make(_in_order(xp.matmul(d_xg.transpose(0, 2, 1), w_ih.array), reverse))
+            d_x = (d_x_cols.T @ w_ih.array).reshape(steps, batch, x.shape[2])
+            d_x = Tensor._make(_in_order(d_x, reverse))
         out = [grads.get(k) for k in ("w_ih", "w_hh", "b_ih", "b_hh")]
         d_h0 = Tensor._make(dh_rec.T.copy()) if need_h0 else None
         return (d_x, d_h0,
