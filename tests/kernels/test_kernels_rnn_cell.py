@@ -36,15 +36,33 @@ def test_lstm_cell_matches_reference(dtype, layout):
     a = random((4, 5, 3), dtype, layout, scale=2.0)
     c = random((5, 3), dtype, layout, seed=1)
     want = rnn_cell.lstm_cell_forward_reference(a, c)
-    for step in (_on_flat_blocks(rnn_cell.lstm_cell_forward_kernel), rnn_cell.lstm_cell_forward):
-        gates, c2, tc, h = _run(step, a, c, outs=[(4, 5, 3), (5, 3), (5, 3), (5, 3)])
-        for got, expected in zip((gates, c2, tc, h), want):
-            close(got, expected, dtype)
+    gates, c2, tc, h = _run(rnn_cell.lstm_cell_forward, a, c, outs=[(4, 5, 3), (5, 3), (5, 3), (5, 3)])
+    for got, expected in zip((gates, c2, tc, h), want):
+        close(got, expected, dtype)
+    kernel_gates, kernel_c = _run(_on_flat_blocks(rnn_cell.lstm_cell_forward_kernel), np.exp(-a),
+                                  np.tanh(a[2]), c, outs=[(4, 5, 3), (5, 3)])
+    close(kernel_gates, want[0], dtype)
+    close(kernel_c, want[1], dtype)
     dh, more, dc = (random((5, 3), dtype, layout, seed=s) for s in (2, 3, 4))
     d, dc_prev = _run(rnn_cell.lstm_cell_backward, gates, c, tc, dh, more, dc,
                       outs=[(4, 5, 3), (5, 3)])
     for got, want in zip((d, dc_prev), rnn_cell.lstm_cell_backward_reference(gates, c, tc, dh + more, dc)):
         close(got, want, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lstm_cell_kernel_path_gives_the_bits_of_the_numpy_passes(dtype):
+    """The C-ordered blocks take the kernel, others NumPy passes of the same
+    IEEE operations: a layer's step and a cell's step agree exactly."""
+    a = random((4, 6, 5), dtype, "C", scale=30.0)  # saturated gates, exp(-a) overflowing to inf
+    c = random((6, 5), dtype, "C", seed=1)
+    outs = [(4, 6, 5), (6, 5), (6, 5), (6, 5)]
+    by_kernel = _run(rnn_cell.lstm_cell_forward, a, c, outs=outs)
+    by_passes = _run(rnn_cell.lstm_cell_forward, np.asfortranarray(a), np.asfortranarray(c), outs=outs)
+    for got, want in zip(by_kernel, by_passes):
+        np.testing.assert_array_equal(got, want)
+    sigmoids = by_kernel[0][[0, 1, 3]]
+    assert np.all((sigmoids >= 0) & (sigmoids <= 1))  # no nan where exp(-a) is inf
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
