@@ -188,10 +188,9 @@ def lstm_cell_forward(a: Any, c_prev: Any, gates: Any, c: Any, tanh_c: Any, h: A
     The transcendental functions run as NumPy's vectorized exp and tanh:
     NumPy evaluates them with SIMD instructions, Numba (without Intel's SVML)
     one element at a time, several times slower. The rest of the step is one
-    pass of :func:`lstm_cell_forward_kernel` (seven NumPy passes before:
-    21 us against 14 us for H N = 4096 in float32). Layouts the kernel does
-    not take (a cell's transposed gate blocks, CuPy arrays) run the whole
-    step in NumPy passes, to the same bits."""
+    pass of :func:`lstm_cell_forward_kernel`. Layouts the kernel does not
+    take (a cell's transposed gate blocks, CuPy arrays) run the whole step
+    in NumPy passes, to the same bits."""
     flat = flat_blocks(a, c_prev, gates, c, tanh_c, h)
     if flat is None:
         _lstm_cell_forward_passes(a, c_prev, gates, c, tanh_c, h)
