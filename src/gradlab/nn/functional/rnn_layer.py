@@ -112,7 +112,8 @@ class LSTMLayer(Function):
             dc, dc_prev = dc_prev, dc
             if t or need_h0:
                 xp.matmul(w_hh_t, d_gates[t], out=dh_rec)
-        d_cols = _time_columns(d_gates)  # (4H, T N)
+        if need_w_ih or need_w_hh or need_bias or need_x:
+            d_cols = _time_columns(d_gates)  # (4H, T N)
         d_w_ih = d_w_hh = d_bias = None
         if need_w_ih or need_w_hh or need_bias:
             d_w = d_cols @ _time_columns(z[:steps]).T
@@ -194,7 +195,8 @@ class GRULayer(Function):
         if need_w_hh or need_b_hh:
             d_w = _time_columns(d_hg) @ _time_columns(hz[:steps]).T
             grads["w_hh"], grads["b_hh"] = d_w[:, :n], d_w[:, n]
-        d_x_cols = _time_columns(d_xg.reshape(steps, three_n, batch))  # (3H, T N)
+        if need_w_ih or need_b_ih or need_x:
+            d_x_cols = _time_columns(d_xg.reshape(steps, three_n, batch))  # (3H, T N)
         if need_w_ih:  # sum_t dxg_t x_t^T, with x's rows (t, sample) as they are
             grads["w_ih"] = d_x_cols @ _in_order(x.array, reverse).reshape(-1, x.shape[2])
         if need_b_ih:
